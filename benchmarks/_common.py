@@ -1,0 +1,29 @@
+"""Shared set-up for the benchmark scripts: where the shared archives are, and a settings file for them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("BACKISSUE_SHARED", ROOT.parent / "shared"))
+CORPORA = SHARED / "corpora"
+ALL_ARCHIVES = ["last-week-in-ai", "nlp-newsletter", "rust-osdev-this-month", "this-week-in-rust"]
+EVAL_ARCHIVES = ["last-week-in-ai", "rust-osdev-this-month", "nlp-newsletter"]
+
+
+def write_config(path: Path, data_dir: Path, archives: list[str], *, batch_size: int = 32) -> Path:
+    """A TOML settings file that indexes the named shared archives into ``data_dir``."""
+    lines = [f'data_dir = "{data_dir}"', "", "[embedding]", f"batch_size = {batch_size}", ""]
+    for name in archives:
+        lines += [
+            "[[sources]]", f'name = "{name}"', f'path = "{CORPORA / name}"',
+            f'base_url = "https://{name}.example.org/"', 'exclude = ["SOURCE.md", "README.md"]', "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def require_shared() -> None:
+    if not CORPORA.is_dir():
+        raise SystemExit(f"the shared archives are not at {CORPORA}; set BACKISSUE_SHARED")

@@ -1,0 +1,107 @@
+"""The ``bot`` command: a thin edge that turns domain errors into friendly messages."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+
+log = logging.getLogger(__name__)
+
+# Exit codes (documented in the README).
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1  # reindex: some files could not be indexed; the rest were
+EXIT_CONFIG = 2  # bad configuration or arguments
+EXIT_BUSY = 3  # another process holds the data folder
+EXIT_ERROR = 4  # the store or the model could not be used
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bot", description="backissue: answers questions from a newsletter's past issues.")
+    p.add_argument("--config", type=Path, help="TOML settings file (default: $BACKISSUE_CONFIG or ./config.toml)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    p.add_argument("--version", action="version", version=f"backissue {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("reindex", help="index new and changed issues (incremental)")
+    r.add_argument("--full", action="store_true", help="rebuild the index from scratch")
+    r.add_argument("--source", metavar="NAME", help="only this source")
+    r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another process to release the data folder")
+
+    s = sub.add_parser("status", help="what the index holds")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+
+    a = sub.add_parser("ask", help="answer a question from the indexed issues")
+    a.add_argument("question", help='the question, or "-" to read one per line from standard input')
+    a.add_argument("--k", type=int, default=3, help="how many sections (1–10, default 3)")
+    a.add_argument("--source", metavar="NAME", help="only this source")
+    a.add_argument("--since", metavar="YYYY-MM-DD", help="only issues from this date on")
+    a.add_argument("--until", metavar="YYYY-MM-DD", help="only issues up to this date")
+    a.add_argument("--json", action="store_true", help="one JSON object per question")
+    return p
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbosity < 2:
+        for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "huggingface_hub"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)
+
+
+def _err(message: str) -> None:
+    print(f"bot: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are never downloaded at run time
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+
+    from bot.asking import UsageError
+    from bot.settings import ConfigError, load_settings
+    from index.embedding import ModelLoadError
+    from index.indexer import UnknownSource
+    from index.locking import StoreBusy
+    from index.vectors import StoreError
+
+    try:
+        settings = load_settings(args.config)
+        if args.command == "reindex":
+            from bot.commands import run_reindex
+
+            return run_reindex(settings, full=args.full, only=args.source, wait=args.wait)
+        if args.command == "status":
+            from bot.commands import run_status
+
+            return run_status(settings, as_json=args.json)
+        if args.command == "ask":
+            from bot.commands import run_ask
+
+            return run_ask(settings, args.question, k=args.k, source=args.source, since=args.since,
+                           until=args.until, as_json=args.json)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_CONFIG
+    except (UnknownSource, UsageError) as exc:
+        _err(str(exc))
+        return EXIT_CONFIG
+    except StoreBusy as exc:
+        _err(str(exc))
+        return EXIT_BUSY
+    except (StoreError, ModelLoadError) as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    return EXIT_CONFIG

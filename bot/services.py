@@ -1,0 +1,51 @@
+"""Build the index services from the settings, once, at the application's edge."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from index.catalog import Catalog
+from index.embedding import Embedder
+from index.indexer import Indexer
+from index.locking import DataDirLock
+from index.vectors import VectorStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    embedder: Embedder
+    indexer: Indexer
+    store: Callable[[], VectorStore]  # opens the store on first call
+    lock: DataDirLock | None = None
+
+    def close(self) -> None:
+        self.catalog.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0) -> Services:
+    """Take the data folder (embedded store: one process at a time) and wire the services."""
+    lock = None
+    if not settings.chroma.url:
+        lock = DataDirLock(settings.data_dir, purpose)
+        lock.acquire(wait=lock_wait)
+    catalog = Catalog(settings.catalog_path)
+    embedder = Embedder(
+        settings.embedding.model, batch_size=settings.embedding.batch_size,
+        threads=settings.embedding.threads or None,
+    )
+
+    @functools.cache
+    def open_store() -> VectorStore:
+        url = settings.chroma.url
+        token = settings.chroma.token.get_secret_value() if settings.chroma.token else None
+        return VectorStore(path=None if url else settings.chroma_path, url=url, token=token)
+
+    indexer = Indexer(catalog, open_store, embedder, chunk_overlap=settings.index.chunk_overlap)
+    return Services(settings, catalog, embedder, indexer, open_store, lock)

@@ -1,0 +1,207 @@
+"""The application's one typed settings object.
+
+Read from a TOML file (``--config FILE``, else ``BACKISSUE_CONFIG``, else ``./config.toml``
+when present, else built-in defaults that index the bundled sample issues), then
+overridden by environment variables ``BACKISSUE_…`` (``__`` for nesting, for example
+``BACKISSUE_EMBEDDING__BATCH_SIZE=64``). Secrets come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from index.embedding import DEFAULT_MODEL
+from index.issue import SourceSpec
+
+ENV_PREFIX = "BACKISSUE_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_EXAMPLES = PROJECT_ROOT / "examples"
+SECRET_KEYS = {"token", "discord_token", "password", "api_key", "secret"}
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key, the file and the reason."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSettings(_Section):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+    path: Path
+    base_url: str = ""
+    exclude: list[str] = Field(default_factory=lambda: ["README.md", "_index.md"])
+    generator: Literal["auto", "hugo", "jekyll", "zola", "pelican"] = "auto"
+    permalink: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+
+class EmbeddingSettings(_Section):
+    model: str = DEFAULT_MODEL
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    threads: int = Field(default=0, ge=0, le=256, description="0: PyTorch's default")
+
+
+class ChromaSettings(_Section):
+    url: str = ""
+    token: SecretStr | None = None  # only from the environment: BACKISSUE_CHROMA__TOKEN
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be empty (embedded store) or start with http:// or https://")
+        return v
+
+
+class IndexSettings(_Section):
+    max_file_mb: float = Field(default=5.0, gt=0, le=1024)
+    chunk_overlap: int = Field(default=48, ge=0, le=128)
+
+
+def _default_sources() -> list[SourceSettings]:
+    return [SourceSettings(name="examples", path=BUNDLED_EXAMPLES, base_url="https://newsletter.example.org/issues/")]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Path("data")
+    sources: list[SourceSettings] = Field(default_factory=_default_sources)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def source_specs(self) -> list[SourceSpec]:
+        max_bytes = int(self.index.max_file_mb * 1_000_000)
+        return [
+            SourceSpec(
+                name=s.name, path=s.path, base_url=s.base_url, exclude=tuple(s.exclude),
+                generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes,
+            )
+            for s in self.sources
+        ]
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def store_label(self) -> str:
+        return self.chroma.url or f"embedded Chroma in {self.chroma_path}"
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The TOML file to read: explicit, else $BACKISSUE_CONFIG, else ./config.toml if it exists."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("BACKISSUE_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def _find_secrets(data: Any, prefix: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            key = f"{prefix}{k}"
+            if str(k).lower() in SECRET_KEYS:
+                found.append(key)
+            found.extend(_find_secrets(v, key + "."))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            found.extend(_find_secrets(v, f"{prefix[:-1]}[{i}]."))
+    return found
+
+
+def _describe(err: dict[str, Any], file: Path | None) -> str:
+    loc = err.get("loc", ())
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    env_name = ENV_PREFIX + "__".join(str(p) for p in loc if not isinstance(p, int)).upper()
+    if env_name in os.environ:
+        where = f"environment variable {env_name}"
+    elif file is not None:
+        where = str(file)
+    else:
+        where = "the built-in defaults"
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key (see config.example.toml for the keys)"
+    value = err.get("input")
+    shown = "" if isinstance(value, (dict, list)) or err.get("type") in ("missing", "extra_forbidden") else f" (got {value!r})"
+    return f"{key or 'settings'}: {msg}{shown} — in {where}"
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    """Read the settings; raises ConfigError with a message fit for the user."""
+    path = config_path(explicit)
+    base = Path.cwd()
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        secrets = _find_secrets(data)
+        if secrets:
+            raise ConfigError(
+                f"{path}: {', '.join(secrets)} looks like a secret; secrets are read only from the environment"
+                " (for example DISCORD_TOKEN), never from the config file"
+            )
+        base = path.resolve().parent
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+
+    try:
+        settings: Settings = _FromFile()
+    except ValidationError as exc:
+        lines = [_describe(e, path) for e in exc.errors()]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    settings.data_dir = (base / settings.data_dir.expanduser()).resolve()
+    for s in settings.sources:
+        s.path = (base / s.path.expanduser()).resolve()
+    return settings

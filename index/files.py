@@ -1,0 +1,35 @@
+"""Find the issue files in a source folder."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+
+# .md, .Md, .markdown, and the odd ".md.md" or "name.md .md" that real archives contain.
+_MARKDOWN_NAME = re.compile(r"(?i)\.(md|markdown|mdown|mkd)\s*$")
+
+
+def is_markdown(name: str) -> bool:
+    return bool(_MARKDOWN_NAME.search(name))
+
+
+def excluded(rel_path: str, patterns: tuple[str, ...]) -> bool:
+    name = rel_path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(rel_path, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def find_issue_files(folder: Path, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Relative POSIX paths of the Markdown files under ``folder``, sorted; hidden folders skipped."""
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) or d == "_posts")
+        rel_root = Path(root).relative_to(folder).as_posix()
+        for name in files:
+            if name.startswith(".") or not is_markdown(name):
+                continue
+            rel = name if rel_root == "." else f"{rel_root}/{name}"
+            if not excluded(rel, exclude):
+                found.append(rel)
+    return sorted(found)

@@ -1,0 +1,326 @@
+"""Incremental, crash-safe indexing of newsletter issues.
+
+For each changed issue: its new chunk ids are first recorded as pending, then embedded
+and written to the vector store, then the catalog switches the issue to its new rows
+in one transaction, and only then are the old vectors deleted. A run killed at any
+point leaves every issue served in its old or new state; the next run deletes vectors
+that no committed row uses and carries on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.catalog import Catalog
+from index.chunking import Chunk, make_chunks
+from index.embedding import Embedder
+from index.files import find_issue_files
+from index.issue import Issue, IssueReadError, SourceSpec, content_hash, parse_issue
+from index.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    source: str
+    path: str
+    reason: str
+
+
+@dataclass
+class ReindexSummary:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    held_back: list[FileReport] = field(default_factory=list)
+    failed: list[FileReport] = field(default_factory=list)
+    warnings: list[FileReport] = field(default_factory=list)
+    sections: int = 0  # sections served for the sources of this run, after it
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    model_loaded: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class UnknownSource(ValueError):
+    pass
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def chunk_id(source: str, path: str, file_hash: str, n: int) -> str:
+    digest = hashlib.sha1(f"{source}\0{path}\0{file_hash}".encode()).hexdigest()[:20]
+    return f"{digest}-{n}"
+
+
+def _date_str(value: dt.datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+@dataclass
+class _Pending:
+    spec: SourceSpec
+    rel: str
+    file_hash: str
+    is_new: bool
+    issue: Issue
+    chunks: list[Chunk]
+
+
+class Indexer:
+    """Keeps a catalog and a vector store in step with the issue files of some sources."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        open_store: Callable[[], VectorStore],
+        embedder: Embedder,
+        *,
+        batch_chunks: int = 512,
+        chunk_overlap: int = 48,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.catalog = catalog
+        self._open_store = open_store
+        self._store: VectorStore | None = None
+        self.embedder = embedder
+        self.batch_chunks = batch_chunks
+        self.chunk_overlap = chunk_overlap
+        self.clock = clock
+
+    @property
+    def store(self) -> VectorStore:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
+
+    # --- recovery -----------------------------------------------------------------------
+    def recover(self) -> int:
+        """Delete vectors left by an interrupted run; returns how many."""
+        orphans = self.catalog.orphans()
+        if orphans:
+            log.info("removing %d vectors left by an interrupted run", len(orphans))
+            self.store.delete(orphans)
+        if orphans or self.catalog.count("pending"):
+            self.catalog.clear_pending()
+        return len(orphans)
+
+    # --- the run ------------------------------------------------------------------------
+    def reindex(
+        self,
+        sources: Sequence[SourceSpec],
+        *,
+        full: bool = False,
+        only: str | None = None,
+        progress: ProgressFn | None = None,
+    ) -> ReindexSummary:
+        started = time.monotonic()
+        now = self.clock()
+        summary = ReindexSummary()
+        selected = [s for s in sources if only is None or s.name == only]
+        if only is not None and not selected:
+            names = ", ".join(s.name for s in sources) or "none configured"
+            raise UnknownSource(f"no source named {only!r} (sources: {names})")
+
+        self.recover()
+        stored_model = self.catalog.get_meta("model")
+        if stored_model is not None and stored_model != self.embedder.identity:
+            log.warning("embedding model changed (%s -> %s): rebuilding the whole index",
+                        stored_model, self.embedder.identity)
+            full, only, selected = True, None, list(sources)
+        if full and only is None:
+            self.store.reset()
+            self.catalog.wipe()
+        self.catalog.set_meta("model", self.embedder.identity)
+
+        todo: list[tuple[SourceSpec, str, bytes, str, bool]] = []
+        removals: list[tuple[str, str]] = []
+        if only is None:
+            configured = {s.name for s in sources}
+            for name in self.catalog.sources():
+                if name not in configured:
+                    removals.extend((name, p) for p in self.catalog.issue_rows(name))
+        for spec in selected:
+            self._plan_source(spec, now, full, summary, todo, removals)
+
+        self._remove(removals)
+        summary.removed = len(removals)
+        self._process(todo, now, summary, progress)
+
+        summary.sections = sum(s.sections for s in self.catalog.stats() if s.name in {x.name for x in selected})
+        summary.model_loaded = self.embedder.loaded
+        summary.seconds = round(time.monotonic() - started, 3)
+        for spec in selected:
+            self.catalog.record_run(spec.name, summary.to_dict())
+        return summary
+
+    def _plan_source(
+        self,
+        spec: SourceSpec,
+        now: dt.datetime,
+        full: bool,
+        summary: ReindexSummary,
+        todo: list[tuple[SourceSpec, str, bytes, str, bool]],
+        removals: list[tuple[str, str]],
+    ) -> None:
+        if not spec.path.is_dir():
+            summary.failed.append(FileReport(
+                spec.name, "", f"source folder {spec.path} does not exist or is not a folder;"
+                " its indexed issues are kept"))
+            return
+        rows = self.catalog.issue_rows(spec.name)
+        files = find_issue_files(spec.path, spec.exclude)
+        for rel in files:
+            full_path = spec.path / rel
+            try:
+                size = full_path.stat().st_size
+                if size > spec.max_file_bytes:
+                    raise IssueReadError(f"too large ({size:,} bytes; the limit is {spec.max_file_bytes:,})")
+                raw = full_path.read_bytes()
+            except (OSError, IssueReadError) as exc:
+                reason = str(exc) if isinstance(exc, IssueReadError) else f"cannot read the file ({exc.strerror or exc})"
+                summary.failed.append(FileReport(spec.name, rel, reason))
+                continue
+            file_hash = content_hash(raw, spec)
+            row = rows.get(rel)
+            if row is not None and row.hash == file_hash and not full:
+                if row.status == "indexed":
+                    summary.unchanged += 1
+                    continue
+                if row.status == "held" and (row.publish_at is None or dt.datetime.fromisoformat(row.publish_at) > now):
+                    summary.held_back.append(FileReport(spec.name, rel, row.reason))
+                    continue
+            todo.append((spec, rel, raw, file_hash, row is None or row.status != "indexed"))
+        present = set(files)
+        removals.extend((spec.name, p) for p, row in rows.items() if p not in present)
+
+    def _remove(self, removals: list[tuple[str, str]]) -> None:
+        if not removals:
+            return
+        stale: list[str] = []
+        with self.catalog.transaction() as db:
+            for source, path in removals:
+                stale.extend(self.catalog.forget_issue(db, source, path))
+        self._delete_vectors(stale)
+
+    def _delete_vectors(self, ids: list[str]) -> None:
+        if ids:
+            self.store.delete(ids)
+            self.catalog.clear_pending(ids)
+
+    def _process(
+        self,
+        todo: list[tuple[SourceSpec, str, bytes, str, bool]],
+        now: dt.datetime,
+        summary: ReindexSummary,
+        progress: ProgressFn | None,
+    ) -> None:
+        batch: list[_Pending] = []
+        done = 0
+        total = len(todo)
+        if progress and total:
+            progress(0, total, "")
+        for spec, rel, raw, file_hash, is_new in todo:
+            try:
+                issue = parse_issue(raw, rel, spec, now)
+            except IssueReadError as exc:
+                summary.failed.append(FileReport(spec.name, rel, str(exc)))
+                done += 1
+                if progress:
+                    progress(done, total, rel)
+                continue
+            summary.warnings.extend(FileReport(spec.name, rel, w) for w in issue.warnings)
+            for w in issue.warnings:
+                log.info("%s/%s: %s", spec.name, rel, w)
+            if not issue.publication.published:
+                summary.held_back.append(FileReport(spec.name, rel, issue.publication.reason))
+                self._record_held(spec, rel, file_hash, issue)
+                done += 1
+                if progress:
+                    progress(done, total, rel)
+                continue
+            chunks = make_chunks(
+                issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
+                overlap=self.chunk_overlap,
+            )
+            batch.append(_Pending(spec, rel, file_hash, is_new, issue, chunks))
+            if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                done += self._flush(batch, summary)
+                batch = []
+                if progress:
+                    progress(done, total, rel)
+        if batch:
+            done += self._flush(batch, summary)
+        if progress and total:
+            progress(done, total, "")
+
+    def _record_held(self, spec: SourceSpec, rel: str, file_hash: str, issue: Issue) -> None:
+        pub = issue.publication
+        with self.catalog.transaction() as db:
+            stale = self.catalog.record_issue(
+                db, source=spec.name, path=rel, hash=file_hash, status="held", reason=pub.reason,
+                publish_at=pub.publish_at.isoformat() if pub.publish_at else None,
+                title=issue.title, url=issue.url, date=_date_str(issue.date), description=issue.description,
+            )
+        self._delete_vectors(stale)
+
+    def _flush(self, batch: list[_Pending], summary: ReindexSummary) -> int:
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for p in batch:
+            by_pos = {s.position: s for s in p.issue.sections}
+            for n, c in enumerate(p.chunks):
+                s = by_pos[c.section]
+                ids.append(chunk_id(p.spec.name, p.rel, p.file_hash, n))
+                texts.append(c.text)
+                date = p.issue.date
+                metas.append({
+                    "source": p.spec.name, "path": p.rel, "title": p.issue.title,
+                    "date": _date_str(date) or "", "day": int(date.strftime("%Y%m%d")) if date else 0,
+                    "heading": s.heading, "heading_path": " › ".join(s.path), "anchor": s.anchor,
+                    "url": f"{p.issue.url}#{s.anchor}" if s.anchor else p.issue.url,
+                    "position": s.position, "window": c.window,
+                })
+        self.catalog.add_pending(ids)
+        if ids:
+            vectors = self.embedder.encode(texts)
+            self.store.upsert(ids, vectors, metas)
+        stale: list[str] = []
+        pos = 0
+        with self.catalog.transaction() as db:
+            for p in batch:
+                n = len(p.chunks)
+                my_ids = ids[pos : pos + n]
+                pos += n
+                stale.extend(self.catalog.record_issue(
+                    db, source=p.spec.name, path=p.rel, hash=p.file_hash, status="indexed",
+                    title=p.issue.title, url=p.issue.url, date=_date_str(p.issue.date),
+                    description=p.issue.description,
+                    sections=[(s.position, s.heading, list(s.path), s.level, s.anchor, s.markdown, s.text)
+                              for s in p.issue.sections],
+                    chunks=[(cid, c.section, c.window, c.text) for cid, c in zip(my_ids, p.chunks, strict=True)],
+                ))
+            db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
+        self._delete_vectors(stale)
+        for p in batch:
+            if p.is_new:
+                summary.new += 1
+            else:
+                summary.changed += 1
+        summary.chunks_embedded += len(ids)
+        return len(batch)

@@ -1,0 +1,185 @@
+"""Split an issue file into its metadata and Markdown body, recovering damaged front matter.
+
+Handles YAML (``---``), TOML (``+++``) and JSON (``{ … }``) front matter, Pelican
+``Key: value`` header lines, and none. Recovers from the damage seen in real archives:
+a code fence wrapped around the whole file, the closing ``---`` glued to the first
+heading, and YAML that does not parse (read line by line as ``key: value``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import JSONHandler, YAMLHandler
+
+
+@dataclass
+class Split:
+    """Metadata and body of one file, with what was wrong with it."""
+
+    meta: dict[str, Any]
+    body: str
+    format: str  # "yaml", "toml", "json", "pelican" or "none"
+    warnings: list[str] = field(default_factory=list)
+
+
+_WRAPPING_FENCE = re.compile(r"\A[ \t]*(`{3,}|~{3,})[ \t]*(?:markdown|md)?[ \t]*\n(?=\s*(?:---|\+\+\+)\s*\n)", re.IGNORECASE)
+_PELICAN_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):[ \t]*(.*)$")
+_PELICAN_KEYS = {
+    "title", "date", "modified", "category", "tags", "slug", "author", "authors", "summary",
+    "lang", "translation", "status", "template", "save_as", "url", "number", "keywords",
+}
+_SIMPLE_YAML_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)$")
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> Split:
+    """Split ``text`` (already decoded, newlines normalised) into metadata and body."""
+    warnings: list[str] = []
+    fence = _WRAPPING_FENCE.match(text)
+    if fence:
+        warnings.append(f"a {fence.group(1)} code fence wraps the file; read the issue inside it")
+        text = text[fence.end() :]
+        closing = re.compile(rf"\n[ \t]*{re.escape(fence.group(1))}[ \t]*\n?\Z")
+        text = closing.sub("\n", text.rstrip(" \t") if text.endswith((" ", "\t")) else text)
+    stripped = text.lstrip("\n")
+    if stripped.startswith("---") and re.match(r"---[ \t]*\n", stripped):
+        return _delimited(stripped, "---", "yaml", warnings)
+    if stripped.startswith("+++") and re.match(r"\+\+\+[ \t]*\n", stripped):
+        return _delimited(stripped, "+++", "toml", warnings)
+    if stripped.startswith("{"):
+        split = _json(stripped, warnings)
+        if split is not None:
+            return split
+    pelican = _pelican(text, warnings)
+    if pelican is not None:
+        return pelican
+    return Split({}, text, "none", warnings)
+
+
+def _delimited(text: str, mark: str, fmt: str, warnings: list[str]) -> Split:
+    lines = text.split("\n")
+    end = None
+    glued_rest = ""
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if line.rstrip() == mark:
+            end = i
+            break
+        if line.startswith(mark) and line[len(mark) :].lstrip().startswith("#"):
+            # closing delimiter glued to the first heading: "---### Top News"
+            end = i
+            glued_rest = line[len(mark) :].lstrip()
+            warnings.append(f"the closing {mark} is glued to the next line ({_short(line)!r}); split them")
+            break
+    if end is None:
+        warnings.append(f"front matter opened with {mark} is never closed; read the file as body only")
+        return Split({}, text[len(mark) :].lstrip("\n"), "none", warnings)
+    raw = "\n".join(lines[1:end])
+    body_lines = ([glued_rest] if glued_rest else []) + lines[end + 1 :]
+    body = "\n".join(body_lines)
+    meta = _load_yaml(raw, warnings) if fmt == "yaml" else _load_toml(raw, warnings)
+    return Split(meta, body, fmt, warnings)
+
+
+def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
+    try:
+        data = YAMLHandler().load(raw)
+    except yaml.YAMLError as exc:
+        recovered = _loose_key_values(raw)
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 2}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        warnings.append(
+            f"front matter is not valid YAML{at} ({problem}); recovered {len(recovered)} keys line by line"
+        )
+        return recovered
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        warnings.append(f"front matter is a YAML {type(data).__name__}, not a mapping; ignored")
+        return {}
+    return data
+
+
+def _load_toml(raw: str, warnings: list[str]) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        recovered = {k: v for k, v in _loose_key_values(raw.replace(" = ", ": ")).items()}
+        warnings.append(f"front matter is not valid TOML ({exc}); recovered {len(recovered)} keys line by line")
+        return recovered
+
+
+def _loose_key_values(raw: str) -> dict[str, Any]:
+    """Read top-level ``key: value`` lines of damaged front matter, one at a time."""
+    out: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        m = _SIMPLE_YAML_LINE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if not value:
+            continue
+        try:
+            parsed = yaml.safe_load(f"v: {value}")["v"]
+        except yaml.YAMLError:
+            parsed = _unquote(value)
+        out[key] = parsed
+    return out
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def _json(text: str, warnings: list[str]) -> Split | None:
+    decoder = json.JSONDecoder()
+    try:
+        data, end = decoder.raw_decode(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    JSONHandler()  # the same reader python-frontmatter uses; raw_decode finds where it ends
+    return Split(data, text[end:].lstrip("\n"), "json", warnings)
+
+
+def _pelican(text: str, warnings: list[str]) -> Split | None:
+    lines = text.split("\n")
+    meta: dict[str, Any] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _PELICAN_LINE.match(line)
+        if m and (m.group(1).lower() in _PELICAN_KEYS or meta):
+            meta[m.group(1).lower()] = m.group(2).strip()
+            i += 1
+            continue
+        if not line.strip() and meta:
+            # a blank line inside the header: keep reading if a known key follows
+            nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+            if nxt is not None:
+                m2 = _PELICAN_LINE.match(lines[nxt])
+                if m2 and m2.group(1).lower() in _PELICAN_KEYS and m2.group(1).lower() not in meta:
+                    warnings.append(f"a blank line splits the metadata header before {m2.group(1)!r}")
+                    i = nxt
+                    continue
+        break
+    if not meta or ("title" not in meta and "date" not in meta):
+        return None
+    return Split(meta, "\n".join(lines[i:]).lstrip("\n"), "pelican", warnings)
+
+
+def _short(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -1,0 +1,260 @@
+"""Hybrid retrieval: keyword (BM25) and dense rankings of sections, fused, with an honest no-match.
+
+Works at section level: the windows of one section collapse into one result. Filters by
+source, issue and date range apply to both rankings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.catalog import Catalog
+from index.embedding import Embedder
+from index.lexical import LexicalIndex
+from index.snippets import make_snippet
+from index.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+MAX_K = 10
+CANDIDATES = 50  # sections taken from each ranking before fusion
+DENSE_CHUNKS = 80  # chunk hits asked of the vector store
+
+
+@dataclass(frozen=True)
+class Filters:
+    source: str | None = None
+    issue: str | None = None  # an issue's path or its title
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.source, self.issue, self.since, self.until))
+
+
+@dataclass(frozen=True)
+class Result:
+    source: str
+    path: str
+    title: str
+    date: str | None
+    heading: str
+    heading_path: tuple[str, ...]
+    url: str
+    snippet: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "path": self.path, "title": self.title, "date": self.date,
+            "heading": self.heading, "heading_path": list(self.heading_path), "url": self.url,
+            "snippet": self.snippet, "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class Answer:
+    query: str
+    no_match: bool
+    results: list[Result] = field(default_factory=list)
+    reason: str = ""  # why it is a no-match
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "no_match": self.no_match, "reason": self.reason,
+                "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass
+class _Table:
+    """Every served section, in one order shared with the keyword index."""
+
+    generation: str
+    keys: list[tuple[str, str, int]]
+    index_of: dict[tuple[str, str, int], int]
+    source: np.ndarray  # object array of source names
+    path: np.ndarray
+    title_lower: np.ndarray
+    day: np.ndarray  # int YYYYMMDD, 0 when unknown
+    chunk_ids: set[str]
+    lexical: LexicalIndex
+
+
+def _day(date: str | None) -> int:
+    return int(date.replace("-", "")) if date else 0
+
+
+class Retriever:
+    """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
+
+    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, lexical_dir: Path) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.lexical_dir = lexical_dir
+        self._table: _Table | None = None
+        self._lock = threading.Lock()
+
+    # --- keeping in step with the catalog -------------------------------------------------
+    def refresh(self) -> None:
+        generation = self.catalog.generation()
+        if self._table is not None and self._table.generation == generation:
+            return
+        with self._lock:
+            if self._table is None or self._table.generation != generation:
+                self._table = self._load(generation)
+
+    def _load(self, generation: str) -> _Table:
+        rows = self.catalog.execute(
+            "SELECT s.source, s.path, s.position, i.title, i.date, s.heading_path"
+            " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
+            " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position"
+        ).fetchall()
+        keys = [(r[0], r[1], r[2]) for r in rows]
+        lexical = LexicalIndex.load(self.lexical_dir, generation)
+        if lexical is None or lexical.size != len(keys):
+            texts = self.catalog.execute(
+                "SELECT s.text FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
+                " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position"
+            ).fetchall()
+            docs = [
+                f"{r[3]}\n{' '.join(json.loads(r[5]))}\n{' '.join(json.loads(r[5]))}\n{t[0]}"
+                for r, t in zip(rows, texts, strict=True)
+            ]
+            lexical = LexicalIndex.build(docs)
+            try:
+                lexical.save(self.lexical_dir, generation)
+            except OSError as exc:
+                log.warning("cannot save the keyword index to %s: %s", self.lexical_dir, exc)
+        chunk_ids = {r[0] for r in self.catalog.execute("SELECT id FROM chunks")}
+        return _Table(
+            generation=generation, keys=keys, index_of={k: i for i, k in enumerate(keys)},
+            source=np.array([r[0] for r in rows], dtype=object), path=np.array([r[1] for r in rows], dtype=object),
+            title_lower=np.array([(r[3] or "").lower() for r in rows], dtype=object),
+            day=np.array([_day(r[4]) for r in rows], dtype=np.int64), chunk_ids=chunk_ids, lexical=lexical,
+        )
+
+    # --- searching -----------------------------------------------------------------------
+    def _mask(self, t: _Table, f: Filters) -> np.ndarray | None:
+        if not f.any:
+            return None
+        mask = np.ones(len(t.keys), dtype=bool)
+        if f.source is not None:
+            mask &= t.source == f.source
+        if f.issue is not None:
+            mask &= (t.path == f.issue) | (t.title_lower == f.issue.lower())
+        if f.since is not None:
+            mask &= t.day >= int(f.since.strftime("%Y%m%d"))
+        if f.until is not None:
+            mask &= (t.day <= int(f.until.strftime("%Y%m%d"))) & (t.day > 0)
+        return mask
+
+    def _where(self, t: _Table, f: Filters, mask: np.ndarray | None) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if f.source is not None:
+            clauses.append({"source": f.source})
+        if f.issue is not None:
+            paths = sorted({str(p) for p in t.path[mask]}) if mask is not None else []
+            clauses.append({"path": {"$in": paths or [f.issue]}})
+        if f.since is not None:
+            clauses.append({"day": {"$gte": int(f.since.strftime("%Y%m%d"))}})
+        if f.until is not None:
+            clauses.append({"day": {"$lte": int(f.until.strftime("%Y%m%d"))}})
+            clauses.append({"day": {"$gt": 0}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def rankings(self, question: str, filters: Filters = Filters()) -> tuple[_Table, list[str], dict[int, float],
+                                                                             dict[int, float], np.ndarray | None]:
+        """The raw evidence: query terms, keyword scores and dense similarities per section index."""
+        self.refresh()
+        t = self._table
+        assert t is not None
+        q_terms = t.lexical.query_terms(question)
+        mask = self._mask(t, filters)
+        lex_scores = t.lexical.scores(q_terms, mask.astype(np.float32) if mask is not None else None)
+        top = np.argsort(-lex_scores)[:CANDIDATES]
+        lexical = {int(i): float(lex_scores[i]) for i in top if lex_scores[i] > 0}
+        dense: dict[int, float] = {}
+        if mask is None or mask.any():
+            vector = self.embedder.encode_query(question)
+            for hit in self.store.query(vector, DENSE_CHUNKS, self._where(t, filters, mask)):
+                if hit.id not in t.chunk_ids:
+                    continue  # written by an unfinished run: not served yet
+                m = hit.metadata
+                idx = t.index_of.get((m.get("source"), m.get("path"), m.get("position")))
+                if idx is None or (mask is not None and not mask[idx]):
+                    continue
+                sim = 1.0 - hit.distance
+                if sim > dense.get(idx, -2.0):
+                    dense[idx] = sim
+        return t, q_terms, lexical, dense, mask
+
+    def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
+        k = max(1, min(MAX_K, k))
+        question = question.strip()
+        if not question:
+            return Answer(question, True, [], "the question is empty")
+        t, q_terms, lexical, dense, _ = self.rankings(question, filters)
+        fused = fuse(lexical, dense)
+        no_match, reason = judge(t.lexical, q_terms, lexical, dense, fused)
+        chosen = sorted(fused, key=lambda i: -fused[i])[:k]
+        results = [self._result(t, i, fused[i], q_terms) for i in chosen]
+        return Answer(question, no_match, results, reason)
+
+    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str]) -> Result:
+        source, path, position = t.keys[idx]
+        row = self.catalog.execute(
+            "SELECT i.title, i.date, i.url, s.heading, s.heading_path, s.anchor, s.markdown"
+            " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
+            " WHERE s.source = ? AND s.path = ? AND s.position = ?", (source, path, position),
+        ).fetchone()
+        title, date, url, heading, heading_path, anchor, markdown = row
+        return Result(
+            source=source, path=path, title=title, date=date, heading=heading,
+            heading_path=tuple(json.loads(heading_path)), url=f"{url}#{anchor}" if anchor else url,
+            snippet=make_snippet(markdown, q_terms), score=score,
+        )
+
+
+# --- fusion and the no-match decision (module functions so benchmarks can study them) -----
+
+RRF_K = 10.0
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 1.0
+
+
+def _ranks(scores: dict[int, float]) -> dict[int, int]:
+    return {i: r for r, i in enumerate(sorted(scores, key=lambda i: -scores[i]), start=1)}
+
+
+def fuse(lexical: dict[int, float], dense: dict[int, float]) -> dict[int, float]:
+    """Reciprocal-rank fusion of the two rankings."""
+    lr, dr = _ranks(lexical), _ranks(dense)
+    out: dict[int, float] = {}
+    for i in set(lr) | set(dr):
+        s = 0.0
+        if i in lr:
+            s += LEXICAL_WEIGHT / (RRF_K + lr[i])
+        if i in dr:
+            s += DENSE_WEIGHT / (RRF_K + dr[i])
+        out[i] = s
+    return out
+
+
+def judge(lexical_index: LexicalIndex, q_terms: Sequence[str], lexical: dict[int, float],
+          dense: dict[int, float], fused: dict[int, float]) -> tuple[bool, str]:
+    """Whether nothing in the archive answers the question, and why."""
+    if not fused:
+        return True, "no section shares a word or meaning with the question"
+    return False, ""

@@ -1,0 +1,179 @@
+"""Cut an issue's Markdown body into sections with a real Markdown parser.
+
+A section is a heading and its own text up to the next heading; it keeps its heading
+path. A paragraph that is only bold text acts as an item title below the current
+heading (unless it is on the line right under a heading: then it is a byline). Text before the first heading is the issue's intro.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from index.urls import AnchorMaker
+
+_EXPLICIT_ID = re.compile(r"\s*\{:?\s*#([A-Za-z][\w:.-]*)[^}]*\}\s*$")
+_NOISE_LINE = re.compile(r"^\s*(?:\\|\{:[^}]*\}|\{::[^}]*/\}|\*\s*TOC\s*)\s*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    position: int  # order in the issue, from 0
+    heading: str  # plain heading text ("" for the intro)
+    path: tuple[str, ...]  # heading path, ending with this heading
+    level: int  # 1–6 for headings, 7 for bold item titles, 0 for the intro
+    anchor: str  # fragment of the nearest real heading ("" = top of the page)
+    markdown: str  # the section's own Markdown as published, without its heading line
+    text: str  # plain text of the same, for search
+
+
+@lru_cache(maxsize=1)
+def markdown_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+def inline_plain(children: Sequence[Token] | None, *, keep_backticks: bool) -> str:
+    """Plain text of inline tokens: link targets and emphasis markers dropped."""
+    out: list[str] = []
+    for tok in children or ():
+        if tok.type == "text":
+            out.append(tok.content)
+        elif tok.type == "code_inline":
+            out.append(f"`{tok.content}`" if keep_backticks else tok.content)
+        elif tok.type == "softbreak":
+            out.append(" ")
+        elif tok.type == "hardbreak":
+            out.append("\n")
+        elif tok.type == "image" or tok.type == "html_inline":
+            continue
+    return "".join(out)
+
+
+def _bold_title(inline: Token) -> str | None:
+    """The text of a paragraph that is only bold (or bold italic), else None."""
+    kids = [k for k in inline.children or [] if not (k.type == "text" and not k.content.strip())]
+    if len(kids) < 3 or kids[0].type not in ("strong_open", "em_open") or kids[-1].type not in ("strong_close", "em_close"):
+        return None
+    depth = 0
+    has_strong = False
+    for i, k in enumerate(kids):
+        if k.type.endswith("_open") and k.type in ("strong_open", "em_open"):
+            depth += 1
+            has_strong = has_strong or k.type == "strong_open"
+        elif k.type in ("strong_close", "em_close"):
+            depth -= 1
+            if depth == 0 and i != len(kids) - 1:
+                return None
+        elif k.type in ("softbreak", "hardbreak"):
+            return None
+    if not has_strong:
+        return None
+    text = inline_plain(kids, keep_backticks=True).strip()
+    if not text or text.endswith(":") or len(text) > 300:
+        return None
+    return text
+
+
+def _block_text(tokens: Sequence[Token]) -> str:
+    parts: list[str] = []
+    for tok in tokens:
+        if tok.type == "inline":
+            parts.append(inline_plain(tok.children, keep_backticks=False))
+        elif tok.type in ("fence", "code_block"):
+            parts.append(tok.content.rstrip("\n"))
+        elif tok.type == "html_block":
+            parts.append(tok.content.strip())
+        elif tok.type in ("paragraph_close", "heading_close", "list_item_close", "tr_close", "blockquote_close"):
+            parts.append("\n")
+        elif tok.type in ("th_close", "td_close"):
+            parts.append(" | ")
+    raw = "".join(p if p == "\n" or p.endswith("\n") or p == " | " else p + ("" if p.endswith(" ") else " ") for p in parts)
+    lines = [re.sub(r"[ \t]+", " ", ln).strip() for ln in raw.split("\n")]
+    return "\n".join(ln for ln in lines if ln and not _NOISE_LINE.match(ln))
+
+
+@dataclass
+class _Open:
+    heading: str
+    level: int
+    anchor: str
+    path: tuple[str, ...]
+    body_start_line: int
+    first_token: int
+
+
+def first_h1(body: str) -> str | None:
+    tokens = markdown_parser().parse(body)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
+            text, _ = _heading_text(tokens[i + 1])
+            if text:
+                return text
+    return None
+
+
+def _heading_text(inline: Token) -> tuple[str, str | None]:
+    """(plain text with backticks kept, explicit id or None) of a heading's inline token."""
+    text = inline_plain(inline.children, keep_backticks=True)
+    explicit = None
+    m = _EXPLICIT_ID.search(text)
+    if m:
+        explicit = m.group(1)
+        text = text[: m.start()]
+    return text.strip(), explicit
+
+
+def split_sections(body: str, generator: str) -> list[Section]:
+    """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped."""
+    tokens = markdown_parser().parse(body)
+    lines = body.split("\n")
+    anchors = AnchorMaker(generator)
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []  # (level, heading) of the real headings above
+    current = _Open("", 0, "", (), 0, 0)
+    last_real_anchor = ""
+
+    def close(end_line: int, end_token: int) -> None:
+        markdown = "\n".join(lines[current.body_start_line : end_line]).strip("\n")
+        text = _block_text(tokens[current.first_token : end_token])
+        if text.strip():
+            sections.append(
+                Section(len(sections), current.heading, current.path, current.level, current.anchor, markdown, text)
+            )
+
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.level == 0 and tok.type == "heading_open" and tok.map is not None:
+            close(tok.map[0], i)
+            level = int(tok.tag[1:])
+            heading, explicit = _heading_text(tokens[i + 1])
+            plain_for_anchor = inline_plain(tokens[i + 1].children, keep_backticks=False)
+            if explicit:
+                plain_for_anchor = heading
+            anchor = anchors.make(_EXPLICIT_ID.sub("", plain_for_anchor).strip(), explicit)
+            last_real_anchor = anchor
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading))
+            current = _Open(heading, level, anchor, tuple(h for _, h in stack), tok.map[1], i + 3)
+            i += 3
+            continue
+        if tok.level == 0 and tok.type == "paragraph_open" and tok.map is not None:
+            title = _bold_title(tokens[i + 1])
+            # bold text on the line right under a heading is its byline, not a new item
+            byline = i == current.first_token and tok.map[0] == current.body_start_line and current.level > 0
+            if title is not None and not byline:
+                close(tok.map[0], i)
+                path = (*tuple(h for _, h in stack), title)
+                current = _Open(title, 7, last_real_anchor, path, tok.map[1], i + 3)
+                i += 3
+                continue
+        i += 1
+    close(len(lines), len(tokens))
+    return sections

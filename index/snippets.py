@@ -1,0 +1,201 @@
+"""Snippets: the most relevant sentences of a section, quoted verbatim as valid Markdown.
+
+The section's Markdown is parsed, so a cut never falls inside a link, an inline code span
+or a word, and emphasis opened in the snippet is closed in it. Visible text is kept to
+about ``limit`` characters, with an ellipsis where the quote starts or ends mid-text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from index.lexical import terms
+from index.sections import markdown_parser
+
+ELLIPSIS = "…"
+_WORD_OR_SPACE = re.compile(r"\s+|\S+")
+_ESCAPE = re.compile(r"([\\*_`~|\[\]<>#])")
+_MARKERS = {"strong": "**", "em": "*", "s": "~~"}
+
+
+@dataclass(frozen=True)
+class _Piece:
+    kind: str  # "word", "space", "open", "close", "atom"
+    markdown: str
+    plain: str
+    tag: str = ""  # for open/close: strong, em, s
+
+
+def _code(content: str) -> str:
+    fence = "`"
+    while fence in content:
+        fence += "`"
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _inline_pieces(children: list[Token]) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    i = 0
+    while i < len(children):
+        tok = children[i]
+        if tok.type == "text":
+            for m in _WORD_OR_SPACE.finditer(tok.content):
+                w = m.group(0)
+                if w.isspace():
+                    pieces.append(_Piece("space", " ", " "))
+                else:
+                    pieces.append(_Piece("word", _ESCAPE.sub(r"\\\1", w), w))
+        elif tok.type in ("softbreak", "hardbreak"):
+            pieces.append(_Piece("space", " ", " "))
+        elif tok.type == "code_inline":
+            pieces.append(_Piece("atom", _code(tok.content), tok.content))
+        elif tok.type == "link_open":
+            depth, j, label = 1, i + 1, []
+            while j < len(children) and depth:
+                c = children[j]
+                depth += 1 if c.type == "link_open" else -1 if c.type == "link_close" else 0
+                if c.type in ("text", "code_inline"):
+                    label.append(c.content)
+                elif c.type in ("softbreak", "hardbreak"):
+                    label.append(" ")
+                j += 1
+            text = "".join(label).strip()
+            href = str(tok.attrs.get("href", ""))
+            if tok.markup == "autolink" or not text:
+                pieces.append(_Piece("atom", href, href))
+            else:
+                safe_text = _ESCAPE.sub(r"\\\1", text)
+                safe_href = href.replace(")", "%29").replace(" ", "%20")
+                pieces.append(_Piece("atom", f"[{safe_text}]({safe_href})", text))
+            i = j
+            continue
+        elif tok.type.endswith("_open") and tok.type[:-5] in _MARKERS:
+            tag = tok.type[:-5]
+            pieces.append(_Piece("open", _MARKERS[tag], "", tag))
+        elif tok.type.endswith("_close") and tok.type[:-6] in _MARKERS:
+            tag = tok.type[:-6]
+            pieces.append(_Piece("close", _MARKERS[tag], "", tag))
+        i += 1
+    return pieces
+
+
+def _blocks(markdown: str) -> list[tuple[bool, list[_Piece]]]:
+    """(is_list_item, pieces) for each paragraph, list item, table cell and code block."""
+    blocks: list[tuple[bool, list[_Piece]]] = []
+    in_list = 0
+    for tok in markdown_parser().parse(markdown):
+        if tok.type == "list_item_open":
+            in_list += 1
+        elif tok.type == "list_item_close":
+            in_list -= 1
+        elif tok.type == "inline":
+            pieces = _inline_pieces(tok.children or [])
+            if any(p.plain.strip() for p in pieces):
+                blocks.append((in_list > 0, pieces))
+        elif tok.type in ("fence", "code_block"):
+            lines = [ln for ln in tok.content.splitlines() if ln.strip()]
+            if lines:
+                blocks.append((False, [_Piece("atom", _code(ln.strip()), ln.strip()) for ln in lines[:3]]))
+    return blocks
+
+
+def _sentences(block: list[_Piece]) -> list[tuple[int, int]]:
+    """(start, end) piece ranges of the block's sentences."""
+    out = []
+    start = 0
+    for i, p in enumerate(block):
+        if p.kind == "word" and p.plain.endswith((".", "!", "?", ".)", ".\"", ".”")) and len(p.plain) > 2:
+            nxt = next((q for q in block[i + 1 :] if q.kind != "close"), None)
+            if nxt is None or nxt.kind == "space":
+                out.append((start, i + 1))
+                start = i + 1
+    if start < len(block):
+        out.append((start, len(block)))
+    return [(a, b) for a, b in out if any(p.plain.strip() for p in block[a:b])]
+
+
+def _render(block: list[_Piece], start: int, end: int, *, lead: bool, tail: bool) -> str:
+    """Markdown of block[start:end], closing and reopening emphasis so it is balanced."""
+    active: list[_Piece] = []
+    for p in block[:start]:
+        if p.kind == "open":
+            active.append(p)
+        elif p.kind == "close" and active:
+            active.pop()
+    out = [p.markdown for p in active]
+    stack = list(active)
+    for p in block[start:end]:
+        if p.kind == "open":
+            stack.append(p)
+        elif p.kind == "close":
+            if stack and stack[-1].tag == p.tag:
+                stack.pop()
+            else:
+                continue
+        out.append(p.markdown)
+    body = "".join(out).strip()
+    # emphasis markers must hug the text: move trailing spaces outside the closers
+    closers = "".join(p.markdown for p in reversed(stack))
+    text = f"{ELLIPSIS if lead else ''}{body.rstrip()}{closers}{ELLIPSIS if tail else ''}"
+    return re.sub(r"(\*\*|\*|~~)\s+(\*\*|\*|~~)$", r"\1\2", text)
+
+
+def _visible(block: list[_Piece], start: int, end: int) -> int:
+    return len("".join(p.plain for p in block[start:end]).strip())
+
+
+def make_snippet(markdown: str, query_terms: Iterable[str], limit: int = 300) -> str:
+    """The sentence(s) of ``markdown`` that best match the (stemmed) query terms, in about ``limit`` visible characters.
+
+    Blocks (paragraphs, list items) are joined by new lines; list items keep their ``- ``.
+    """
+    blocks = _blocks(markdown)
+    if not blocks:
+        return ""
+    wanted = set(query_terms)
+    best = (-1.0, 0, 0)  # score, block, start piece
+    for b, (_, block) in enumerate(blocks):
+        for n, (s, e) in enumerate(_sentences(block)):
+            words = set(terms(" ".join(p.plain for p in block[s:e])))
+            score = sum(1.0 + 0.1 * len(w) for w in wanted & words) + (0.2 if b == 0 and n == 0 else 0.0)
+            if score > best[0]:
+                best = (score, b, s)
+    _, b, start = best
+    lines: list[str] = []
+    used = 0
+    lead = start > 0
+    while b < len(blocks):
+        is_item, block = blocks[b]
+        room = limit - used
+        end = start
+        while end < len(block):  # whole words and atoms, while they fit
+            if block[end].kind in ("word", "atom") and _visible(block, start, end + 1) > room:
+                break
+            end += 1
+        if end == start and not lines and block[start].kind == "atom":
+            # one link or code span longer than the limit: quote its text, cut at a word
+            text = block[start].plain[: max(room - 1, 1)].rsplit(" ", 1)[0]
+            return (ELLIPSIS if lead else "") + _ESCAPE.sub(r"\\\1", text) + ELLIPSIS
+        truncated = any(p.kind in ("word", "atom") for p in block[end:])
+        if truncated:
+            # prefer ending on a whole sentence when that keeps at least half the room
+            ends = [e for _, e in _sentences(block) if start < e <= end and _visible(block, start, e) >= room // 2]
+            if ends:
+                end = ends[-1]
+                truncated = False
+        if end > start:
+            text = _render(block, start, end, lead=lead and not lines, tail=truncated)
+            lines.append(f"- {text}" if is_item else text)
+            used += _visible(block, start, end) + 1
+        if end < len(block) and any(p.kind in ("word", "atom") for p in block[end:]):
+            break
+        b += 1
+        start = 0
+        if b < len(blocks) and used + _visible(blocks[b][1], 0, min(len(blocks[b][1]), 5)) > limit:
+            break
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""The Chroma collection that holds the chunk embeddings.
+
+Embedded (a folder) by default, or a Chroma server when a URL is given. We always pass
+our own embeddings, never Chroma's default embedding function (it would download a
+model), and telemetry is off.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "backissue-chunks"
+# Measured on the shared archives' real chunk embeddings (benchmarks/bench_hnsw.py):
+# with these settings HNSW returned every hit that exact search did.
+HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
+
+
+class StoreError(Exception):
+    """The vector store cannot be opened or used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    distance: float
+    metadata: dict[str, Any]
+
+
+def _client(path: Path | None, url: str, token: str | None) -> Any:
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if url:
+        parsed = urllib.parse.urlparse(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        return chromadb.HttpClient(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            headers=headers,
+            settings=settings,
+        )
+    if path is None:
+        raise StoreError("an embedded store needs a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class VectorStore:
+    """One Chroma collection in cosine space."""
+
+    def __init__(self, *, path: Path | None = None, url: str = "", token: str | None = None) -> None:
+        self.location = url or str(path)
+        try:
+            self._client = _client(path, url, token)
+            self._collection = self._open()
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the Chroma store at {self.location}: {exc}") from exc
+
+    def _open(self) -> Any:
+        return self._client.get_or_create_collection(
+            COLLECTION, configuration={"hnsw": dict(HNSW)}, embedding_function=None
+        )
+
+    def reset(self) -> None:
+        """Drop every vector (a new model, or a full rebuild)."""
+        try:
+            self._client.delete_collection(COLLECTION)
+        except Exception:
+            log.debug("no collection to delete")
+        self._collection = self._open()
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), 1000):
+            end = start + 1000
+            self._collection.upsert(
+                ids=list(ids[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end])
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), 1000):
+            self._collection.delete(ids=list(ids[start : start + 1000]))
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        if self.count() == 0:
+            return []
+        res = self._collection.query(
+            query_embeddings=[vector], n_results=k, where=where, include=["distances", "metadatas"]
+        )
+        ids = res["ids"][0]
+        dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
+        metas = res["metadatas"][0] if res.get("metadatas") else [{}] * len(ids)
+        return [Hit(i, float(d), dict(m or {})) for i, d, m in zip(ids, dists, metas, strict=True)]
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 1000):
+            res = self._collection.get(ids=list(ids[start : start + 1000]), include=["embeddings"])
+            for i, e in zip(res["ids"], res["embeddings"], strict=True):
+                out[i] = np.asarray(e, dtype=np.float32)
+        return out

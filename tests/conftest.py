@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = Path(os.environ.get("BACKISSUE_SHARED", ROOT.parent / "shared"))
+CORPORA = SHARED / "corpora"
+
+needs_shared = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared archives not found at {CORPORA}")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default model, loaded once for the whole run."""
+    from index.embedding import Embedder
+
+    e = Embedder()
+    e.model()
+    return e
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample issues, free to change."""
+    dest = tmp_path / "issues"
+    shutil.copytree(EXAMPLES, dest)
+    return dest
+
+
+@pytest.fixture
+def spec_for() -> Callable[..., object]:
+    from index.issue import SourceSpec
+
+    def make(path: Path, name: str = "examples", **kw: object) -> SourceSpec:
+        kw.setdefault("base_url", "https://newsletter.example.org/issues/")
+        kw.setdefault("exclude", ("README.md",))
+        return SourceSpec(name=name, path=path, **kw)  # type: ignore[arg-type]
+
+    return make
+
+
+class IndexEnv:
+    """A catalog, an embedded Chroma store and an indexer in one data folder."""
+
+    def __init__(self, data_dir: Path, embedder: object) -> None:
+        from index.catalog import Catalog
+        from index.indexer import Indexer
+        from index.vectors import VectorStore
+
+        self.data_dir = data_dir
+        self.catalog = Catalog(data_dir / "catalog.sqlite3")
+        self._store: VectorStore | None = None
+        self.embedder = embedder
+        self.indexer = Indexer(self.catalog, self.store, embedder)  # type: ignore[arg-type]
+
+    def store(self):
+        from index.vectors import VectorStore
+
+        if self._store is None:
+            self._store = VectorStore(path=self.data_dir / "chroma")
+        return self._store
+
+    def retriever(self):
+        from index.search import Retriever
+
+        return Retriever(self.catalog, self.store(), self.embedder, self.data_dir / "keyword-index")  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+@pytest.fixture
+def index_env(tmp_path: Path, embedder) -> Iterator[IndexEnv]:
+    env = IndexEnv(tmp_path / "data", embedder)
+    yield env
+    env.close()
+
+
+def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], extra: str = "") -> Path:
+    lines = [f'data_dir = "{data_dir}"', extra, ""]
+    for name, folder in sources:
+        lines += ["[[sources]]", f'name = "{name}"', f'path = "{folder}"',
+                  'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
