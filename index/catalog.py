@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS sections (
     source TEXT NOT NULL, path TEXT NOT NULL, position INTEGER NOT NULL,
     heading TEXT NOT NULL, heading_path TEXT NOT NULL, level INTEGER NOT NULL,
     anchor TEXT NOT NULL, markdown TEXT NOT NULL, text TEXT NOT NULL,
+    link_share REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (source, path, position)
 );
 CREATE TABLE IF NOT EXISTS chunks (
@@ -79,6 +80,13 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a catalog written by an older version up to this schema."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(sections)")}
+        if "link_share" not in columns:
+            self._db.execute("ALTER TABLE sections ADD COLUMN link_share REAL NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self._db.close()
@@ -158,7 +166,7 @@ class Catalog:
         url: str = "",
         date: str | None = None,
         description: str = "",
-        sections: Iterable[tuple[int, str, list[str], int, str, str, str]] = (),
+        sections: Iterable[tuple[int, str, list[str], int, str, str, str, float]] = (),
         chunks: Iterable[tuple[str, int, int, str]] = (),
     ) -> list[str]:
         """Replace one issue's rows inside transaction ``db``; returns the chunk ids it no longer uses."""
@@ -172,10 +180,10 @@ class Catalog:
             (source, path, hash, status, reason, publish_at, title, url, date, description, utc_now_iso()),
         )
         db.executemany(
-            "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((source, path, pos, h, json.dumps(hp, ensure_ascii=False), lvl, a, md, t)
-             for pos, h, hp, lvl, a, md, t in sections),
+            "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text,"
+            " link_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((source, path, pos, h, json.dumps(hp, ensure_ascii=False), lvl, a, md, t, ls)
+             for pos, h, hp, lvl, a, md, t, ls in sections),
         )
         new_ids: set[str] = set()
         rows = []

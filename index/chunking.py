@@ -27,8 +27,13 @@ class Chunk:
 
 
 def context_line(title: str, section: Section) -> str:
-    parts = [title, *[p for p in section.path if p and p != title]]
-    return CONTEXT_SEPARATOR.join(parts)
+    """The heading path that leads each chunk; the intro, which has none, is led by the issue title.
+
+    (The issue title, "Weekly Newsletter #58", says little about a section's meaning, so the
+    dense side leaves it out; the keyword side indexes it.)
+    """
+    parts = [p for p in section.path if p and p != title]
+    return CONTEXT_SEPARATOR.join(parts) if parts else title
 
 
 def make_chunks(

@@ -311,7 +311,7 @@ class Indexer:
                     db, source=p.spec.name, path=p.rel, hash=p.file_hash, status="indexed",
                     title=p.issue.title, url=p.issue.url, date=_date_str(p.issue.date),
                     description=p.issue.description,
-                    sections=[(s.position, s.heading, list(s.path), s.level, s.anchor, s.markdown, s.text)
+                    sections=[(s.position, s.heading, list(s.path), s.level, s.anchor, s.markdown, s.text, s.link_share)
                               for s in p.issue.sections],
                     chunks=[(cid, c.section, c.window, c.text) for cid, c in zip(my_ids, p.chunks, strict=True)],
                 ))

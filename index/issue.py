@@ -15,7 +15,7 @@ from index.sections import Section, first_h1, split_sections
 from index.urls import GENERATORS, guess_generator, issue_url
 
 # Bump when parsing or chunking changes what is stored: every issue is then re-read.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 class IssueReadError(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -30,6 +30,7 @@ class Section:
     anchor: str  # fragment of the nearest real heading ("" = top of the page)
     markdown: str  # the section's own Markdown as published, without its heading line
     text: str  # plain text of the same, for search
+    link_share: float = 0.0  # share of the visible text that is link text (1.0: a list of links)
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +78,52 @@ def _bold_title(inline: Token) -> str | None:
     if not text or text.endswith(":") or len(text) > 300:
         return None
     return text
+
+
+def _link_share(tokens: Sequence[Token]) -> float:
+    inside = total = 0
+    for tok in tokens:
+        if tok.type != "inline":
+            continue
+        depth = 0
+        for c in tok.children or ():
+            if c.type == "link_open":
+                depth += 1
+            elif c.type == "link_close":
+                depth = max(depth - 1, 0)
+            elif c.type in ("text", "code_inline"):
+                n = len(c.content.strip())
+                total += n
+                inside += n if depth else 0
+    return inside / total if total else 0.0
+
+
+def _merge_subtitles(raw: list[tuple[Section, int, int]]) -> list[Section]:
+    """A heading whose only child heading stands on the very next line is one section with it.
+
+    (``#### [Story](url)`` then ``##### Author, Paper`` on the next line: the second is a
+    byline, and the story keeps its own heading and anchor.) ``raw`` holds each section with
+    its heading's line and the line its body starts on.
+    """
+    out: list[Section] = []
+    i = 0
+    while i < len(raw):
+        s, _, body_line = raw[i]
+        child, child_line, _ = raw[i + 1] if i + 1 < len(raw) else (None, -1, -1)
+        after = raw[i + 2][0] if i + 2 < len(raw) else None
+        if (
+            child is not None and not s.text and child_line == body_line and 1 <= s.level < child.level <= 6
+            and (after is None or after.level <= s.level)
+        ):
+            out.append(replace(
+                s, markdown=f"{child.heading}\n\n{child.markdown}".strip(), text=f"{child.heading}\n{child.text}".strip(),
+                link_share=child.link_share,
+            ))
+            i += 2
+            continue
+        out.append(s)
+        i += 1
+    return [replace(s, position=n) for n, s in enumerate(x for x in out if x.text)]
 
 
 def _block_text(tokens: Sequence[Token]) -> str:
@@ -130,27 +177,35 @@ def _heading_text(inline: Token) -> tuple[str, str | None]:
 
 def split_sections(body: str, generator: str) -> list[Section]:
     """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped."""
+    raw = _split(body, generator)
+    return _merge_subtitles(raw)
+
+
+def _split(body: str, generator: str) -> list[tuple[Section, int, int]]:
     tokens = markdown_parser().parse(body)
     lines = body.split("\n")
     anchors = AnchorMaker(generator)
-    sections: list[Section] = []
+    sections: list[tuple[Section, int, int]] = []
     stack: list[tuple[int, str]] = []  # (level, heading) of the real headings above
     current = _Open("", 0, "", (), 0, 0)
+    heading_line = -1
     last_real_anchor = ""
 
     def close(end_line: int, end_token: int) -> None:
         markdown = "\n".join(lines[current.body_start_line : end_line]).strip("\n")
-        text = _block_text(tokens[current.first_token : end_token])
-        if text.strip():
-            sections.append(
-                Section(len(sections), current.heading, current.path, current.level, current.anchor, markdown, text)
-            )
+        span = tokens[current.first_token : end_token]
+        text = _block_text(span).strip()
+        if text or current.level:
+            section = Section(len(sections), current.heading, current.path, current.level, current.anchor,
+                              markdown, text, _link_share(span))
+            sections.append((section, heading_line, current.body_start_line))
 
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok.level == 0 and tok.type == "heading_open" and tok.map is not None:
             close(tok.map[0], i)
+            heading_line = tok.map[0]
             level = int(tok.tag[1:])
             heading, explicit = _heading_text(tokens[i + 1])
             plain_for_anchor = inline_plain(tokens[i + 1].children, keep_backticks=False)
@@ -170,6 +225,7 @@ def split_sections(body: str, generator: str) -> list[Section]:
             byline = i == current.first_token and tok.map[0] == current.body_start_line and current.level > 0
             if title is not None and not byline:
                 close(tok.map[0], i)
+                heading_line = tok.map[0]
                 path = (*tuple(h for _, h in stack), title)
                 current = _Open(title, 7, last_real_anchor, path, tok.map[1], i + 3)
                 i += 3

@@ -1,0 +1,133 @@
+"""Retrieval quality on ../shared/eval/dev.jsonl: the product beside dense-only and keyword-only rankings.
+
+Indexes the three archives the questions use into a data folder under the system's temporary
+directory (reused, and brought up to date incrementally, on later runs), then prints
+recall@1/3/5, MRR, no-answer accuracy and the false no-match rate, overall, by kind and by corpus.
+
+    python benchmarks/eval_retrieval.py [--questions FILE] [--data-dir DIR] [--show-misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._common import EVAL_ARCHIVES, SHARED, require_shared, write_config  # noqa: E402
+
+
+def _metrics(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {
+        "r@1": sum(1 for r in ranks if r is not None and r <= 1) / n,
+        "r@3": sum(1 for r in ranks if r is not None and r <= 3) / n,
+        "r@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
+        "mrr": sum(1.0 / r for r in ranks if r is not None) / n,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--questions", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
+    ap.add_argument("--show-misses", action="store_true")
+    args = ap.parse_args()
+    require_shared()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from bot.services import build_services
+    from bot.settings import load_settings
+    from index.search import Filters, Retriever, fuse
+
+    args.data_dir.parent.mkdir(parents=True, exist_ok=True)
+    cfg = write_config(args.data_dir.parent / "eval.toml", args.data_dir, EVAL_ARCHIVES)
+    settings = load_settings(cfg)
+    services = build_services(settings, purpose="eval_retrieval")
+    summary = services.indexer.reindex(settings.source_specs())
+    print(f"index: {summary.sections} sections ({summary.new} new, {summary.changed} changed,"
+          f" {summary.unchanged} unchanged, {len(summary.failed)} failed)")
+    retriever = Retriever(services.catalog, services.store(), services.embedder, settings.data_dir / "keyword-index")
+
+    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    rows = []
+    for q in questions:
+        gold = (q["corpus"], q["file"], q["heading"]) if q["kind"] != "no-answer" else None
+        t, _terms, lexical, dense, _ = retriever.rankings(q["question"], Filters())
+        answer = retriever.search(q["question"], k=10)
+
+        def rank_of(order: list[int], t=t, gold=gold) -> int | None:
+            if gold is None:
+                return None
+            for r, i in enumerate(order[:10], start=1):
+                source, path, position = t.keys[i]
+                if (source, path) == gold[:2] and _heading(services.catalog, source, path, position) == gold[2]:
+                    return r
+            return None
+
+        product_rank = None
+        if gold is not None:
+            for r, res in enumerate(answer.results, start=1):
+                if (res.source, res.path, res.heading) == gold:
+                    product_rank = r
+                    break
+        fused = fuse(lexical, dense)
+        rows.append({
+            "q": q, "product": product_rank, "no_match": answer.no_match, "reason": answer.reason,
+            "dense": rank_of(sorted(dense, key=lambda i: -dense[i])),
+            "lexical": rank_of(sorted(lexical, key=lambda i: -lexical[i])),
+            "rrf": rank_of(sorted(fused, key=lambda i: -fused[i])),
+            "top": answer.results[0].heading if answer.results else None,
+        })
+
+    answerable = [r for r in rows if r["q"]["kind"] != "no-answer"]
+    unanswerable = [r for r in rows if r["q"]["kind"] == "no-answer"]
+
+    def line(label: str, group: list[dict]) -> None:
+        parts = []
+        for method in ("product", "dense", "lexical"):
+            m = _metrics([r[method] for r in group])
+            parts.append(f"{method}: r@1 {m['r@1']:.2f} r@3 {m['r@3']:.2f} r@5 {m['r@5']:.2f} mrr {m['mrr']:.2f}")
+        print(f"{label:<24} n={len(group):<3} " + " | ".join(parts))
+
+    print()
+    line("all answerable", answerable)
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    by_corpus: dict[str, list[dict]] = defaultdict(list)
+    for r in answerable:
+        by_kind[r["q"]["kind"]].append(r)
+        by_corpus[r["q"]["corpus"]].append(r)
+    for k, g in sorted(by_kind.items()):
+        line(f"kind={k}", g)
+    for k, g in sorted(by_corpus.items()):
+        line(f"corpus={k}", g)
+    no_answer_acc = sum(r["no_match"] for r in unanswerable) / (len(unanswerable) or 1)
+    false_no_match = sum(r["no_match"] for r in answerable) / (len(answerable) or 1)
+    print(f"\nno-answer accuracy {no_answer_acc:.2f} ({sum(r['no_match'] for r in unanswerable)}/{len(unanswerable)});"
+          f" false no-match {false_no_match:.2f} ({sum(r['no_match'] for r in answerable)}/{len(answerable)})")
+    m = _metrics([r["product"] for r in answerable])
+    print(f"recall@1={m['r@1']:.3f} recall@3={m['r@3']:.3f} recall@5={m['r@5']:.3f} mrr={m['mrr']:.3f}"
+          f" no_answer_acc={no_answer_acc:.3f} false_no_match={false_no_match:.3f}")
+    if args.show_misses:
+        print()
+        for r in rows:
+            bad = (r["q"]["kind"] == "no-answer") != r["no_match"] or (r["product"] or 99) > 3
+            if bad:
+                print(f"{r['q']['id']} {r['q']['kind']:<10} product={r['product']} dense={r['dense']} lexical={r['lexical']}"
+                      f" no_match={r['no_match']} ({r['reason']}) | {r['q']['question']!r} -> top {r['top']!r}"
+                      f" | gold {r['q']['heading']!r}")
+    services.close()
+
+
+def _heading(catalog, source: str, path: str, position: int) -> str:
+    row = catalog.execute("SELECT heading FROM sections WHERE source = ? AND path = ? AND position = ?",
+                          (source, path, position)).fetchone()
+    return row[0] if row else ""
+
+
+if __name__ == "__main__":
+    main()
