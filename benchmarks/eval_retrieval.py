@@ -42,7 +42,7 @@ def main() -> None:
 
     from bot.services import build_services
     from bot.settings import load_settings
-    from index.search import Filters, Retriever, fuse
+    from index.search import Filters, Retriever
 
     args.data_dir.parent.mkdir(parents=True, exist_ok=True)
     cfg = write_config(args.data_dir.parent / "eval.toml", args.data_dir, EVAL_ARCHIVES)
@@ -75,12 +75,10 @@ def main() -> None:
                 if (res.source, res.path, res.heading) == gold:
                     product_rank = r
                     break
-        fused = fuse(lexical, dense)
         rows.append({
             "q": q, "product": product_rank, "no_match": answer.no_match, "reason": answer.reason,
             "dense": rank_of(sorted(dense, key=lambda i: -dense[i])),
             "lexical": rank_of(sorted(lexical, key=lambda i: -lexical[i])),
-            "rrf": rank_of(sorted(fused, key=lambda i: -fused[i])),
             "top": answer.results[0].heading if answer.results else None,
         })
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,14 +20,14 @@ import numpy as np
 
 from index.catalog import Catalog
 from index.embedding import Embedder
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, terms
 from index.snippets import make_snippet
 from index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 MAX_K = 10
-CANDIDATES = 50  # sections taken from each ranking before fusion
+CANDIDATES = 100  # sections taken from the keyword ranking before fusion
 DENSE_CHUNKS = 80  # chunk hits asked of the vector store
 
 
@@ -85,6 +86,8 @@ class _Table:
     path: np.ndarray
     title_lower: np.ndarray
     day: np.ndarray  # int YYYYMMDD, 0 when unknown
+    link_share: np.ndarray  # share of each section's text that is link text
+    chunks_of: list[list[str]]  # chunk ids of each section
     chunk_ids: set[str]
     lexical: LexicalIndex
 
@@ -115,7 +118,7 @@ class Retriever:
 
     def _load(self, generation: str) -> _Table:
         rows = self.catalog.execute(
-            "SELECT s.source, s.path, s.position, i.title, i.date, s.heading_path"
+            "SELECT s.source, s.path, s.position, i.title, i.date, s.heading_path, s.link_share"
             " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
             " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position"
         ).fetchall()
@@ -135,12 +138,21 @@ class Retriever:
                 lexical.save(self.lexical_dir, generation)
             except OSError as exc:
                 log.warning("cannot save the keyword index to %s: %s", self.lexical_dir, exc)
-        chunk_ids = {r[0] for r in self.catalog.execute("SELECT id FROM chunks")}
+        index_of = {k: i for i, k in enumerate(keys)}
+        chunks_of: list[list[str]] = [[] for _ in keys]
+        chunk_ids: set[str] = set()
+        for cid, source, path, position in self.catalog.execute("SELECT id, source, path, position FROM chunks"):
+            idx = index_of.get((source, path, position))
+            if idx is not None:
+                chunks_of[idx].append(cid)
+                chunk_ids.add(cid)
         return _Table(
-            generation=generation, keys=keys, index_of={k: i for i, k in enumerate(keys)},
+            generation=generation, keys=keys, index_of=index_of,
             source=np.array([r[0] for r in rows], dtype=object), path=np.array([r[1] for r in rows], dtype=object),
             title_lower=np.array([(r[3] or "").lower() for r in rows], dtype=object),
-            day=np.array([_day(r[4]) for r in rows], dtype=np.int64), chunk_ids=chunk_ids, lexical=lexical,
+            day=np.array([_day(r[4]) for r in rows], dtype=np.int64),
+            link_share=np.array([r[6] or 0.0 for r in rows], dtype=np.float32),
+            chunks_of=chunks_of, chunk_ids=chunk_ids, lexical=lexical,
         )
 
     # --- searching -----------------------------------------------------------------------
@@ -198,6 +210,18 @@ class Retriever:
                 sim = 1.0 - hit.distance
                 if sim > dense.get(idx, -2.0):
                     dense[idx] = sim
+            # keyword candidates the dense list missed get their exact similarity, so fusion compares like with like
+            missing = [i for i in lexical if i not in dense]
+            if missing:
+                vectors = self.store.get_vectors([c for i in missing for c in t.chunks_of[i]])
+                for i in missing:
+                    sims = [float(vectors[c] @ vector) for c in t.chunks_of[i] if c in vectors]
+                    if sims:
+                        dense[i] = max(sims)
+            # and dense candidates keep whatever keyword score they have
+            for i in dense:
+                if i not in lexical and lex_scores[i] > 0:
+                    lexical[i] = float(lex_scores[i])
         return t, q_terms, lexical, dense, mask
 
     def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
@@ -206,8 +230,8 @@ class Retriever:
         if not question:
             return Answer(question, True, [], "the question is empty")
         t, q_terms, lexical, dense, _ = self.rankings(question, filters)
-        fused = fuse(lexical, dense)
-        no_match, reason = judge(t.lexical, q_terms, lexical, dense, fused)
+        fused = fuse(lexical, dense, question_like=is_question(question), link_share=t.link_share)
+        no_match, reason = judge(t.lexical, question, lexical, dense, fused)
         chosen = sorted(fused, key=lambda i: -fused[i])[:k]
         results = [self._result(t, i, fused[i], q_terms) for i in chosen]
         return Answer(question, no_match, results, reason)
@@ -229,32 +253,66 @@ class Retriever:
 
 # --- fusion and the no-match decision (module functions so benchmarks can study them) -----
 
-RRF_K = 10.0
-LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 1.0
+_QUESTION_START = re.compile(
+    r"(?i)^\s*(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would|"
+    r"will|has|have|had|tell|explain|describe|show|find|list)\b"
+)
+DENSE_WEIGHT_QUESTION = 0.8  # a question in the reader's own words: meaning matters most
+DENSE_WEIGHT_KEYWORDS = 0.25  # a few names or keywords: the words themselves matter most
+LEXICAL_SCALE = 0.8  # keyword score (relative to the best) against cosine similarity
+LINK_LIST_PENALTY = 0.2  # a list of links rarely explains anything: prose sections come first
+# No-match evidence, calibrated on the no-answer questions of the development set:
+UNKNOWN_NAME_OVERRIDE = 0.7  # a name the archive never mentions means no answer, unless the meaning is this close
+DENSE_FLOOR = 0.3  # a question no section comes this close to in meaning is off-topic
+_WORD = re.compile(r"\w[\w.+#'’-]*\w|\w")
 
 
-def _ranks(scores: dict[int, float]) -> dict[int, int]:
-    return {i: r for r, i in enumerate(sorted(scores, key=lambda i: -scores[i]), start=1)}
+def is_question(text: str) -> bool:
+    """A question in natural language, as opposed to a handful of keywords."""
+    return bool(_QUESTION_START.match(text)) or text.strip().endswith("?")
 
 
-def fuse(lexical: dict[int, float], dense: dict[int, float]) -> dict[int, float]:
-    """Reciprocal-rank fusion of the two rankings."""
-    lr, dr = _ranks(lexical), _ranks(dense)
+def fuse(lexical: dict[int, float], dense: dict[int, float], *, question_like: bool,
+         link_share: np.ndarray | None = None) -> dict[int, float]:
+    """Linear fusion of cosine similarity and relative BM25, weighted by the kind of query."""
+    w = DENSE_WEIGHT_QUESTION if question_like else DENSE_WEIGHT_KEYWORDS
+    top = max(lexical.values(), default=0.0) or 1.0
     out: dict[int, float] = {}
-    for i in set(lr) | set(dr):
-        s = 0.0
-        if i in lr:
-            s += LEXICAL_WEIGHT / (RRF_K + lr[i])
-        if i in dr:
-            s += DENSE_WEIGHT / (RRF_K + dr[i])
-        out[i] = s
+    for i in set(lexical) | set(dense):
+        score = w * dense.get(i, 0.0) + (1 - w) * LEXICAL_SCALE * lexical.get(i, 0.0) / top
+        if link_share is not None:
+            score -= LINK_LIST_PENALTY * float(link_share[i])
+        out[i] = score
     return out
 
 
-def judge(lexical_index: LexicalIndex, q_terms: Sequence[str], lexical: dict[int, float],
-          dense: dict[int, float], fused: dict[int, float]) -> tuple[bool, str]:
-    """Whether nothing in the archive answers the question, and why."""
+def unknown_names(lexical_index: LexicalIndex, question: str) -> list[str]:
+    """Name-like words of the question (capitals inside or after the first word, digits) that no section contains."""
+    out = []
+    for n, word in enumerate(_WORD.findall(question)):
+        name_like = any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]) or (n > 0 and word[0].isupper())
+        if not name_like:
+            continue
+        word_terms = terms(word)
+        if word_terms and all(info.df == 0 for info in lexical_index.term_info(word_terms)):
+            out.append(word)
+    return out
+
+
+def judge(lexical_index: LexicalIndex, question: str, lexical: dict[int, float], dense: dict[int, float],
+          fused: dict[int, float]) -> tuple[bool, str]:
+    """Whether nothing in the archive answers the question, and why.
+
+    The evidence: names in the question that the archive never mentions (unless a section is
+    very close in meaning anyway), and, for questions in natural language, no section close in
+    meaning at all. A plain cosine threshold cannot tell the cases apart.
+    """
     if not fused:
         return True, "no section shares a word or meaning with the question"
+    best = max(fused, key=lambda i: fused[i])
+    unknown = unknown_names(lexical_index, question)
+    if unknown and dense.get(best, 0.0) < UNKNOWN_NAME_OVERRIDE:
+        return True, f"the archive never mentions {', '.join(unknown)}"
+    if is_question(question) and max(dense.values(), default=0.0) < DENSE_FLOOR:
+        return True, "no section is close in meaning to the question"
     return False, ""

@@ -1,0 +1,122 @@
+"""The ``bot`` command as a user runs it: exit codes, summaries, friendly errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.locking import DataDirLock
+
+from .conftest import ROOT, write_config
+
+
+def bot(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=full_env,
+                          input=stdin, timeout=300, cwd=cwd or ROOT)
+
+
+@pytest.fixture
+def config(tmp_path, samples) -> Path:
+    return write_config(tmp_path / "config.toml", tmp_path / "data", [("examples", samples)])
+
+
+def test_reindex_summary_status_and_second_run(config, samples):
+    (samples / "broken.md").write_bytes(b"\x00\x01 not text")
+    first = bot("--config", str(config), "reindex")
+    assert first.returncode == 1, first.stderr  # some files failed, the rest indexed
+    out = first.stdout
+    assert "3 new" in out and "2 held back" in out and "1 failed" in out
+    assert "examples/broken.md: binary file" in out
+    assert "examples/nov_9.md: draft: true" in out
+    assert "Traceback" not in first.stderr
+
+    (samples / "broken.md").unlink()
+    second = bot("--config", str(config), "reindex")
+    assert second.returncode == 0, second.stderr
+    assert "0 new, 0 changed, 3 unchanged, 0 removed, 2 held back, 0 failed" in second.stdout
+
+    status = bot("--config", str(config), "status", "--json")
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["model"] == "all-MiniLM-L6-v2" and "embedded Chroma" in data["store"]
+    [src] = data["sources"]
+    assert src["name"] == "examples" and src["issues"] == 3 and src["sections"] > 10
+    assert src["last_indexed"]
+
+
+def test_bad_settings_name_the_key_the_file_and_the_reason(tmp_path, samples):
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)],
+                       extra="[embedding]\nbatch_size = 0\n")
+    r = bot("--config", str(cfg), "status")
+    assert r.returncode == 2
+    assert "embedding.batch_size" in r.stderr and str(cfg) in r.stderr and "greater than or equal to 1" in r.stderr
+    assert "Traceback" not in r.stderr
+
+    r = bot("--config", str(cfg), "status", env={"BACKISSUE_CHROMA__URL": "chroma.internal:8000"})
+    assert r.returncode == 2 and "BACKISSUE_CHROMA__URL" in r.stderr
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("data_dir = \n")
+    r = bot("--config", str(broken), "status")
+    assert r.returncode == 2 and "not valid TOML" in r.stderr and str(broken) in r.stderr
+
+
+def test_secrets_are_refused_in_the_config_file(tmp_path, samples):
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)],
+                       extra='[chroma]\ntoken = "s3cr3t-value"\n')
+    r = bot("--config", str(cfg), "status")
+    assert r.returncode == 2 and "chroma.token" in r.stderr and "environment" in r.stderr
+    assert "s3cr3t-value" not in r.stderr + r.stdout
+
+
+def test_config_from_environment_variable_and_env_overrides(tmp_path, samples):
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)])
+    r = bot("status", "--json", env={"BACKISSUE_CONFIG": str(cfg), "BACKISSUE_DATA_DIR": str(tmp_path / "other")})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["data_dir"] == str(tmp_path / "other")
+
+
+def test_second_process_is_refused_while_the_data_folder_is_in_use(config, tmp_path):
+    lock = DataDirLock(tmp_path / "data", "a test holding the store")
+    lock.acquire()
+    try:
+        r = bot("--config", str(config), "reindex")
+    finally:
+        lock.release()
+    assert r.returncode == 3
+    assert "in use by another backissue process" in r.stderr and "a test holding the store" in r.stderr
+
+
+def test_unknown_source_is_a_usage_error(config):
+    r = bot("--config", str(config), "reindex", "--source", "nope")
+    assert r.returncode == 2 and "no source named 'nope'" in r.stderr
+
+
+def test_example_config_is_valid_and_documents_every_key(tmp_path):
+    import tomllib
+
+    from bot.settings import Settings, load_settings
+
+    example = ROOT / "config.example.toml"
+    text = example.read_text()
+    settings = load_settings(example)
+    assert settings.sources[0].name == "weekly"
+    for name, field in Settings.model_fields.items():
+        assert name in text
+        sub = getattr(field.annotation, "model_fields", None)
+        for key in sub or {}:
+            if key != "token":
+                assert f"\n{key} =" in text or f"\n# {key}" in text, f"{name}.{key} is not documented"
+    for key in tomllib.loads(text)["sources"][0]:
+        assert key in {"name", "path", "base_url", "exclude", "generator", "permalink"}
+    from bot.settings import SourceSettings
+
+    for key in SourceSettings.model_fields:
+        assert f"\n{key} =" in text, f"sources.{key} is not documented"
