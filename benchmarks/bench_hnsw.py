@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import SHARED  # noqa: E402
+from benchmarks._common import SHARED
 
 
 def main() -> None:

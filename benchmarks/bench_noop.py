@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, require_shared, write_config  # noqa: E402
+from benchmarks._common import ALL_ARCHIVES, require_shared, write_config
 
 
 def main() -> None:

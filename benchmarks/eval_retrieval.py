@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import EVAL_ARCHIVES, SHARED, require_shared, write_config  # noqa: E402
+from benchmarks._common import EVAL_ARCHIVES, SHARED, require_shared, write_config
 
 
 def _metrics(ranks: list[int | None]) -> dict[str, float]:

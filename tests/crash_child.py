@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.catalog import Catalog  # noqa: E402
-from index.embedding import Embedder  # noqa: E402
-from index.indexer import Indexer  # noqa: E402
-from index.issue import SourceSpec  # noqa: E402
-from index.search import Retriever  # noqa: E402
-from index.vectors import VectorStore  # noqa: E402
+from index.catalog import Catalog
+from index.embedding import Embedder
+from index.indexer import Indexer
+from index.issue import SourceSpec
+from index.search import Retriever
+from index.vectors import VectorStore
 
 
 def die() -> None:

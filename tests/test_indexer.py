@@ -81,7 +81,7 @@ def test_draft_switched_off_and_scheduled_date_reached_become_indexed(index_env,
     s = index_env.indexer.reindex([spec])
     assert s.new == 1 and {r.path for r in s.held_back} == {"dec_7.md"}
     # the clock reaches the scheduled date: the unchanged file is published now
-    index_env.indexer.clock = lambda: dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+    index_env.indexer.clock = lambda: dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
     s = index_env.indexer.reindex([spec])
     assert s.new == 1 and s.held_back == []
     assert index_env.catalog.chunk_ids("examples", "dec_7.md")

@@ -9,7 +9,7 @@ import pytest
 from index.issue import IssueReadError, SourceSpec, decode, parse_issue
 from index.metadata import normalise_newlines, split_front_matter
 
-NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 SPEC = SourceSpec(name="s", path=__import__("pathlib").Path("."), base_url="https://news.example.org/")
 
 
@@ -65,7 +65,7 @@ def test_title_falls_back_to_first_h1_then_file_name():
     assert a.title == "The H1 Title"
     b = parse_issue(b"Just text.", "2024-01-05-some_issue.md", SPEC, NOW)
     assert b.title == "2024 01 05 some issue"
-    assert b.date == dt.datetime(2024, 1, 5, tzinfo=dt.timezone.utc)
+    assert b.date == dt.datetime(2024, 1, 5, tzinfo=dt.UTC)
 
 
 def test_too_large_file_is_refused_by_name_of_limit():
@@ -93,14 +93,14 @@ def test_not_published_now(front, reason):
 
 def test_scheduled_issue_knows_when_it_becomes_published():
     issue = parse_issue(b"---\ndate: 2030-01-01T10:00:00+02:00\n---\nText.", "t.md", SPEC, NOW)
-    assert issue.publication.publish_at == dt.datetime(2030, 1, 1, 8, tzinfo=dt.timezone.utc)
+    assert issue.publication.publish_at == dt.datetime(2030, 1, 1, 8, tzinfo=dt.UTC)
     later = parse_issue(b"---\ndate: 2030-01-01T10:00:00+02:00\n---\nText.", "t.md", SPEC,
-                        dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc))
+                        dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
     assert later.publication.published
 
 
 def test_date_from_file_name_and_impossible_dates():
     ok = parse_issue(b"Text.", "2021-5-2-114.md", SPEC, NOW)
-    assert ok.date == dt.datetime(2021, 5, 2, tzinfo=dt.timezone.utc)
+    assert ok.date == dt.datetime(2021, 5, 2, tzinfo=dt.UTC)
     bad = parse_issue(b"Text.", "2021-2-29-105.md", SPEC, NOW)
     assert bad.date is None and bad.publication.published

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from index.htmlclean import clean_markdown
 from index.issue import SourceSpec, parse_issue
@@ -12,7 +11,7 @@ from index.urls import AnchorMaker, anchor_hugo, anchor_jekyll, anchor_zola
 
 from .conftest import EXAMPLES, SHARED, needs_shared
 
-NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 def _sections(md: str, generator: str = "hugo"):
@@ -111,7 +110,7 @@ def test_every_eval_gold_section_is_cut_as_a_section():
         if q["kind"] == "no-answer":
             continue
         folder = SHARED / "corpora" / q["corpus"]
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         issue = parse_issue((folder / q["file"]).read_bytes(), q["file"], SourceSpec(q["corpus"], folder), now)
         assert q["heading"] in [s.heading for s in issue.sections], (q["id"], q["heading"])
 

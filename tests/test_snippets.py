@@ -20,7 +20,8 @@ def visible(s: str) -> str:
 def balanced(s: str) -> bool:
     no_links = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)
     no_code = re.sub(r"`[^`]*`", "", no_links)
-    return no_code.count("**") % 2 == 0 and no_code.replace("**", "").count("*") % 2 == 0 and "[" not in no_code.replace("\\[", "")
+    stars_even = no_code.count("**") % 2 == 0 and no_code.replace("**", "").count("*") % 2 == 0
+    return stars_even and "[" not in no_code.replace("\\[", "")
 
 
 def test_picks_the_matching_sentence_and_quotes_it_verbatim():
