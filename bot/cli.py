@@ -19,6 +19,7 @@ EXIT_SOME_FAILED = 1  # reindex: some files could not be indexed; the rest were
 EXIT_CONFIG = 2  # bad configuration or arguments
 EXIT_BUSY = 3  # another process holds the data folder
 EXIT_ERROR = 4  # the store or the model could not be used
+# bot run: 5 = Discord rejected the token, 6 = Discord cannot be reached (see bot/run.py)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="what the index holds")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
+    sub.add_parser("run", help="connect to Discord and serve /ask, /reindex and /status")
+
     a = sub.add_parser("ask", help="answer a question from the indexed issues")
     a.add_argument("question", help='the question, or "-" to read one per line from standard input')
     a.add_argument("--k", type=int, default=3, help="how many sections (1–10, default 3)")
@@ -51,9 +54,14 @@ def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if verbosity < 2:
-        for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "huggingface_hub"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("bm25s").setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)
+        noisy = ("chromadb", "httpx", "sentence_transformers", "transformers", "huggingface_hub", "bm25s")
+        for name in noisy:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        # some of them reset their own level when imported: filter at the handler too
+        quiet = logging.Filter()
+        quiet.filter = lambda r: r.levelno >= logging.WARNING or not r.name.startswith(noisy)  # type: ignore[method-assign]
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(quiet)
 
 
 def _err(message: str) -> None:
@@ -80,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.commands import run_reindex
 
             return run_reindex(settings, full=args.full, only=args.source, wait=args.wait)
+        if args.command == "run":
+            from bot.run import run_bot
+
+            return run_bot(settings)
         if args.command == "status":
             from bot.commands import run_status
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
+from bot import control
 from bot.progress import Progress
 from bot.services import build_services
 from bot.settings import Settings
+from bot.status import status_data, status_lines
 from index.indexer import ReindexSummary
+from index.locking import StoreBusy
 
 
 def format_summary(summary: ReindexSummary) -> str:
@@ -33,7 +35,20 @@ def format_summary(summary: ReindexSummary) -> str:
 
 
 def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float) -> int:
-    services = build_services(settings, purpose="bot reindex", lock_wait=wait)
+    try:
+        services = build_services(settings, purpose="bot reindex", lock_wait=wait)
+    except StoreBusy:
+        # a running bot owns the store: hand it the job rather than open the store twice
+        reply = control.send(settings.control_socket, {"command": "reindex", "full": full, "source": only})
+        if reply is None:
+            raise
+        if not reply.get("ok"):
+            print(f"bot: the running bot refused: {reply.get('error')}", file=sys.stderr)
+            return 3
+        summary = ReindexSummary.from_dict(reply["summary"])
+        print("(done by the running bot)")
+        print(format_summary(summary))
+        return 1 if summary.failed else 0
     progress = Progress("indexing")
     try:
         summary = services.indexer.reindex(settings.source_specs(), full=full, only=only, progress=progress)
@@ -44,38 +59,18 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
     return 1 if summary.failed else 0
 
 
-def status_data(settings: Settings) -> dict[str, Any]:
+def run_status(settings: Settings, *, as_json: bool) -> int:
     from index.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
     try:
-        stats = {s.name: s for s in catalog.stats()}
-        model = catalog.get_meta("model")
+        data = status_data(settings, catalog)
     finally:
         catalog.close()
-    sources = []
-    for spec in settings.sources:
-        st = stats.get(spec.name)
-        sources.append({
-            "name": spec.name, "path": str(spec.path),
-            "issues": st.issues if st else 0, "sections": st.sections if st else 0,
-            "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
-        })
-    return {"sources": sources, "model": model or settings.embedding.model, "store": settings.store_label,
-            "data_dir": str(settings.data_dir)}
-
-
-def run_status(settings: Settings, *, as_json: bool) -> int:
-    data = status_data(settings)
     if as_json:
         print(json.dumps(data, indent=2))
         return 0
-    print(f"model: {data['model']}")
-    print(f"store: {data['store']}")
-    for s in data["sources"]:
-        last = s["last_indexed"] or "never"
-        print(f"{s['name']}: {s['issues']} issues, {s['sections']} sections, {s['held_back']} held back;"
-              f" last indexed {last} ({s['path']})")
+    print("\n".join(status_lines(data)))
     return 0
 
 

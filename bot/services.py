@@ -29,14 +29,18 @@ class Services:
             self.lock.release()
 
 
-def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0) -> Services:
-    """Take the data folder (embedded store: one process at a time) and wire the services."""
+def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, shared: bool = False,
+                   embedder: Embedder | None = None) -> Services:
+    """Take the data folder (embedded store: one process at a time) and wire the services.
+
+    ``shared``: the catalog connection may be used from other threads (the bot's reindex thread).
+    """
     lock = None
     if not settings.chroma.url:
         lock = DataDirLock(settings.data_dir, purpose)
         lock.acquire(wait=lock_wait)
-    catalog = Catalog(settings.catalog_path)
-    embedder = Embedder(
+    catalog = Catalog(settings.catalog_path, shared=shared)
+    embedder = embedder or Embedder(
         settings.embedding.model, batch_size=settings.embedding.batch_size,
         threads=settings.embedding.threads or None,
     )

@@ -67,6 +67,22 @@ class ChromaSettings(_Section):
         return v
 
 
+class DiscordSettings(_Section):
+    token: SecretStr | None = None  # only from the environment: DISCORD_TOKEN or BACKISSUE_DISCORD__TOKEN
+    dev_guild_id: int | None = Field(default=None, ge=1)
+    ask_rate: int = Field(default=4, ge=1, le=100)
+    ask_per_seconds: float = Field(default=30.0, gt=0, le=3600)
+    api_base: str = ""
+    gateway_url: str = ""
+
+    @field_validator("api_base", "gateway_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be empty (Discord itself) or a http(s):// or ws(s):// URL")
+        return v
+
+
 class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
@@ -84,6 +100,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -121,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def control_socket(self) -> Path:
+        return self.data_dir / "control.sock"
 
     @property
     def store_label(self) -> str:

@@ -73,10 +73,11 @@ def utc_now_iso() -> str:
 class Catalog:
     """SQLite file in the data folder; safe to read from other processes while one writes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
+        """``shared``: the connection may be used from several threads (SQLite serialises them)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=not shared)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -236,6 +237,12 @@ class Catalog:
             last = self._db.execute("SELECT MAX(finished) FROM runs WHERE source = ?", (name,)).fetchone()[0]
             out.append(SourceStats(name, issues, sections, held, last))
         return out
+
+    def issue_titles(self, limit: int = 2000) -> list[tuple[str, str, str, str | None]]:
+        """(source, path, title, date) of indexed issues, newest first."""
+        return [tuple(r) for r in self._db.execute(  # type: ignore[misc]
+            "SELECT source, path, title, date FROM issues WHERE status = 'indexed'"
+            " ORDER BY date IS NULL, date DESC, title LIMIT ?", (limit,))]
 
     def count(self, table: str) -> int:
         if table not in ("issues", "sections", "chunks", "pending"):

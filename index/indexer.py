@@ -1,5 +1,9 @@
 """Incremental, crash-safe indexing of newsletter issues.
 
+A full run re-reads and re-embeds every issue in place (chunk ids depend on content, so the
+index keeps answering throughout) and then deletes any vector no section uses. Only a new
+embedding model empties the index first.
+
 For each changed issue: its new chunk ids are first recorded as pending, then embedded
 and written to the vector store, then the catalog switches the issue to its new rows
 in one transaction, and only then are the old vectors deleted. A run killed at any
@@ -52,6 +56,12 @@ class ReindexSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReindexSummary:
+        lists = {k: [FileReport(**r) for r in data.get(k, [])] for k in ("held_back", "failed", "warnings")}
+        plain = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in lists}
+        return cls(**plain, **lists)
 
 
 class UnknownSource(ValueError):
@@ -139,10 +149,10 @@ class Indexer:
         self.recover()
         stored_model = self.catalog.get_meta("model")
         if stored_model is not None and stored_model != self.embedder.identity:
+            # other vectors (maybe another dimension): start over; the index is empty until the run ends
             log.warning("embedding model changed (%s -> %s): rebuilding the whole index",
                         stored_model, self.embedder.identity)
             full, only, selected = True, None, list(sources)
-        if full and only is None:
             self.store.reset()
             self.catalog.wipe()
         self.catalog.set_meta("model", self.embedder.identity)
@@ -160,6 +170,8 @@ class Indexer:
         self._remove(removals)
         summary.removed = len(removals)
         self._process(todo, now, summary, progress)
+        if full and only is None:
+            self._sweep()
 
         summary.sections = sum(s.sections for s in self.catalog.stats() if s.name in {x.name for x in selected})
         summary.model_loaded = self.embedder.loaded
@@ -207,6 +219,13 @@ class Indexer:
             todo.append((spec, rel, raw, file_hash, row is None or row.status != "indexed"))
         present = set(files)
         removals.extend((spec.name, p) for p, row in rows.items() if p not in present)
+
+    def _sweep(self) -> None:
+        """Delete vectors that no catalog row uses (a full run's clean-up)."""
+        stray = sorted(self.store.all_ids() - self.catalog.all_chunk_ids())
+        if stray:
+            log.info("deleting %d vectors that no indexed section uses", len(stray))
+            self.store.delete(stray)
 
     def _remove(self, removals: list[tuple[str, str]]) -> None:
         if not removals:

@@ -60,19 +60,21 @@ class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
-        vocab: dict[str, int] = bm25.vocab_dict or {}
+        vocab: dict[str, int] = (bm25.vocab_dict or {}) if size else {}
         self._vocab = vocab
-        indptr = np.asarray(bm25.scores["indptr"])
+        indptr = np.asarray(bm25.scores["indptr"]) if size else np.zeros(0)
         self._df = np.diff(indptr) if indptr.size else np.zeros(0, dtype=np.int64)
 
     @classmethod
     def build(cls, documents: Sequence[str]) -> LexicalIndex:
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        tokens = [terms(d) or ["\x00empty"] for d in documents]
-        bm25.index(tokens, show_progress=False)
+        if documents:
+            bm25.index([terms(d) or ["\x00empty"] for d in documents], show_progress=False)
         return cls(bm25, len(documents))
 
     def save(self, folder: Path, generation: str) -> None:
+        if not self.size:
+            return
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         self._bm25.save(str(tmp), show_progress=False)

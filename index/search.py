@@ -106,6 +106,7 @@ class Retriever:
         self.lexical_dir = lexical_dir
         self._table: _Table | None = None
         self._lock = threading.Lock()
+        self._search_lock = threading.Lock()  # one search at a time: the model and the CPU are shared anyway
 
     # --- keeping in step with the catalog -------------------------------------------------
     def refresh(self) -> None:
@@ -155,6 +156,11 @@ class Retriever:
             chunks_of=chunks_of, chunk_ids=chunk_ids, lexical=lexical,
         )
 
+    def warm_up(self) -> None:
+        """Load the model and the keyword index now rather than on the first question."""
+        self.refresh()
+        self.embedder.encode_query("warm up")
+
     # --- searching -----------------------------------------------------------------------
     def _mask(self, t: _Table, f: Filters) -> np.ndarray | None:
         if not f.any:
@@ -163,7 +169,11 @@ class Retriever:
         if f.source is not None:
             mask &= t.source == f.source
         if f.issue is not None:
-            mask &= (t.path == f.issue) | (t.title_lower == f.issue.lower())
+            wanted = f.issue.lower()
+            by_title = t.title_lower == wanted
+            if len(f.issue) == 100:  # a title cut to fit a Discord choice
+                by_title = by_title | np.array([x.startswith(wanted) for x in t.title_lower], dtype=bool)
+            mask &= (t.path == f.issue) | by_title
         if f.since is not None:
             mask &= t.day >= int(f.since.strftime("%Y%m%d"))
         if f.until is not None:
@@ -225,6 +235,10 @@ class Retriever:
         return t, q_terms, lexical, dense, mask
 
     def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
+        with self._search_lock:
+            return self._search(question, k, filters)
+
+    def _search(self, question: str, k: int, filters: Filters) -> Answer:
         k = max(1, min(MAX_K, k))
         question = question.strip()
         if not question:

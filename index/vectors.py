@@ -93,6 +93,16 @@ class VectorStore:
         for start in range(0, len(ids), 1000):
             self._collection.delete(ids=list(ids[start : start + 1000]))
 
+    def all_ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            batch = self._collection.get(include=[], limit=5000, offset=offset)["ids"]
+            out.update(batch)
+            if len(batch) < 5000:
+                return out
+            offset += len(batch)
+
     def count(self) -> int:
         return int(self._collection.count())
 

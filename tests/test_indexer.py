@@ -138,3 +138,18 @@ def test_long_sections_are_windowed_without_losing_text(index_env, samples, spec
         seen.update(re.findall(r"w\d+", text))
     assert seen == {f"w{i}" for i in range(1200)}
     assert "final-word" in rows[-1][1]
+
+
+def test_full_rebuild_re_embeds_in_place_and_sweeps_stray_vectors(index_env, samples, spec_for):
+    import numpy as np
+
+    spec = spec_for(samples)
+    index_env.indexer.reindex([spec])
+    ids_before = index_env.catalog.all_chunk_ids()
+    dim = index_env.embedder.encode_query("x").shape[0]
+    index_env.store().upsert(["stray-1"], np.ones((1, dim), dtype=np.float32) / np.sqrt(dim), [{"source": "gone"}])
+    s = index_env.indexer.reindex([spec], full=True)
+    assert (s.new, s.changed, s.unchanged) == (0, 3, 0)
+    assert s.chunks_embedded == len(ids_before)
+    assert index_env.catalog.all_chunk_ids() == ids_before  # same content, same ids: served throughout
+    assert index_env.store().all_ids() == ids_before  # the stray vector is gone

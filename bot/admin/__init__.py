@@ -1,0 +1,1 @@
+"""Admin features: /reindex and /status."""

@@ -1,0 +1,62 @@
+"""/reindex (administrators only) and /status."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin.render import reindex_reply, status_embed
+from bot.jobs import ReindexRunner
+from bot.settings import Settings
+from bot.status import status_data
+from index.catalog import Catalog
+
+log = logging.getLogger(__name__)
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class AdminCog(commands.Cog):
+    def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.catalog = catalog
+        self.started = started
+
+    @app_commands.command(name="reindex", description="Index new and changed issues now (administrators)")
+    @app_commands.describe(full="Rebuild the whole index from scratch")
+    @app_commands.default_permissions(administrator=True)
+    @app_commands.guild_only()
+    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
+        # default_permissions only hides the command; check again here
+        if not interaction.permissions.administrator:
+            await interaction.response.send_message("Only server administrators can reindex.", ephemeral=True)
+            return
+        future = self.runner.start(full=full, requested_by=str(interaction.user))
+        if future is None:
+            job = self.runner.running
+            since = f" since {job.started:%H:%M:%S} UTC" if job else ""
+            await interaction.response.send_message(
+                f"A reindex is already running{since}; I won't start a second one. Try again when it is done.",
+                ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            summary = await asyncio.wrap_future(future)
+            text = reindex_reply(summary)
+        except Exception as exc:  # the job logged the details
+            text = f"The reindex failed: {exc}"
+        try:
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException:  # the interaction token lasts 15 minutes; a long rebuild outlives it
+            log.info("reindex finished after the interaction expired; summary only in the log")
+
+    @app_commands.command(name="status", description="What the archive index holds")
+    async def status(self, interaction: discord.Interaction) -> None:
+        data = await asyncio.to_thread(status_data, self.settings, self.catalog)
+        embed = status_embed(data, uptime=dt.datetime.now(dt.timezone.utc) - self.started, runner=self.runner)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)

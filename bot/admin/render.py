@@ -1,0 +1,53 @@
+"""Reindex summaries and status → Discord text and embeds, within Discord's limits. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import discord
+
+from bot.ask.render import clip
+from bot.jobs import ReindexRunner
+from index.indexer import ReindexSummary
+
+CONTENT_MAX = 2000
+
+
+def reindex_reply(summary: ReindexSummary) -> str:
+    head = (f"Reindex done in {summary.seconds:.1f} s: {summary.new} new, {summary.changed} changed,"
+            f" {summary.unchanged} unchanged, {summary.removed} removed, {len(summary.held_back)} held back,"
+            f" {len(summary.failed)} failed; {summary.sections} sections.")
+    lines = [head]
+    if summary.failed:
+        lines.append("Failed:")
+        for n, r in enumerate(summary.failed):
+            line = f"• `{r.source}/{r.path}`: {r.reason}" if r.path else f"• {r.source}: {r.reason}"
+            if len("\n".join([*lines, line])) > CONTENT_MAX - 40:
+                lines.append(f"…and {len(summary.failed) - n} more (see `bot status` on the host).")
+                break
+            lines.append(line)
+    return clip("\n".join(lines), CONTENT_MAX)
+
+
+def _ago(when: str | None) -> str:
+    return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
+
+
+def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner) -> discord.Embed:
+    embed = discord.Embed(title="Archive index", color=0x2B6CB0)
+    for s in data["sources"][:20]:
+        embed.add_field(
+            name=clip(s["name"], 256),
+            value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
+                       f"last indexed {_ago(s['last_indexed'])}", 1024),
+            inline=False,
+        )
+    hours, rest = divmod(int(uptime.total_seconds()), 3600)
+    job = runner.running
+    state = f"reindex running since {job.started:%H:%M:%S} UTC" if job else "idle"
+    if runner.last_error:
+        state += f"; last reindex failed: {runner.last_error}"
+    store = "Chroma server" if str(data["store"]).startswith("http") else "embedded Chroma"  # no host paths in Discord
+    embed.set_footer(text=clip(f"model {data['model']} · {store} · up {hours} h {rest // 60} min · {state}", 2048))
+    return embed

@@ -1,0 +1,1 @@
+"""The /ask feature: the cog and the pure rendering of answers into Discord messages."""

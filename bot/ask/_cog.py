@@ -1,0 +1,110 @@
+"""/ask: read the interaction, search off the event loop, render. Thin by design."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.ask.render import Rendered, clip, render_answer, render_error
+from index.catalog import Catalog
+from index.search import MAX_K, Filters, Retriever
+
+log = logging.getLogger(__name__)
+NO_PINGS = discord.AllowedMentions.none()
+
+
+def _day(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"`{name}` must be a date like 2024-10-26.") from None
+
+
+class AskCog(commands.Cog):
+    def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *, rate: int = 4,
+                 per: float = 30.0) -> None:
+        self.retriever = retriever
+        self.catalog = catalog
+        self.sources = list(sources)
+        self.rate, self.per = rate, per
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def _retry_after(self, user_id: int) -> float | None:
+        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
+        return bucket.update_rate_limit()
+
+    @app_commands.command(name="ask", description="Ask a question about the newsletter's past issues")
+    @app_commands.describe(
+        question="What you want to know",
+        source="Only this newsletter",
+        issue="Only this issue",
+        since="Only issues from this date on (YYYY-MM-DD)",
+        until="Only issues up to this date (YYYY-MM-DD)",
+        results="How many sections to show (1-10, default 3)",
+        private="Only you see the answer",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 2000],
+        source: str | None = None,
+        issue: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        results: app_commands.Range[int, 1, MAX_K] = 3,
+        private: bool = False,
+    ) -> None:
+        retry = self._retry_after(interaction.user.id)
+        if retry is not None:
+            await interaction.response.send_message(
+                f"You're asking faster than I can look things up — try again in {retry:.0f} s.", ephemeral=True)
+            return
+        try:
+            filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),
+                              until=_day(until, "until"))
+        except ValueError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        if source and source not in self.sources:
+            await interaction.response.send_message(
+                clip(f"There is no newsletter called `{discord.utils.escape_markdown(source)}` here. "
+                     f"Sources: {', '.join(self.sources)}.", 2000), ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        try:
+            answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
+            rendered = render_answer(answer)
+        except Exception:
+            log.exception("search failed for /ask")
+            rendered = render_error(question)
+        await self._reply(interaction, rendered)
+
+    async def _reply(self, interaction: discord.Interaction, rendered: Rendered) -> None:
+        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds,
+                                                 allowed_mentions=NO_PINGS)
+
+    @ask.autocomplete("issue")
+    async def _issue_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        needle = current.strip().lower()
+        choices: list[app_commands.Choice[str]] = []
+        for _source, path, title, date in self.catalog.issue_titles():
+            if needle and needle not in title.lower() and needle not in path.lower():
+                continue
+            label = clip(f"{title} ({date})" if date else title, 100)
+            value = path if len(path) <= 100 else title[:100]
+            choices.append(app_commands.Choice(name=label, value=value))
+            if len(choices) == 25:
+                break
+        return choices
+
+    @ask.autocomplete("source")
+    async def _source_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=s, value=s) for s in self.sources if current.lower() in s.lower()][:25]

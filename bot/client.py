@@ -1,0 +1,58 @@
+"""The Discord client: registers the cogs and the commands; services come in from `bot run`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.admin._cog import AdminCog
+from bot.ask._cog import AskCog
+from bot.control import ControlServer
+from bot.jobs import ReindexRunner
+from bot.settings import Settings
+from index.catalog import Catalog
+from index.search import Retriever
+
+log = logging.getLogger(__name__)
+
+
+class BackissueBot(commands.Bot):
+    def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # no privileged intents: slash commands need none
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.settings = settings
+        self.retriever = retriever
+        self.reader = reader
+        self.runner = runner
+        self.control = ControlServer(settings.control_socket, runner)
+        self.started = dt.datetime.now(dt.timezone.utc)
+
+    async def setup_hook(self) -> None:
+        s = self.settings
+        await self.add_cog(AskCog(self.retriever, self.reader, [x.name for x in s.sources],
+                                  rate=s.discord.ask_rate, per=s.discord.ask_per_seconds))
+        await self.add_cog(AdminCog(self.runner, s, self.reader, self.started))
+        # load the model and the keyword index before the first question, off the event loop
+        await asyncio.to_thread(self.retriever.warm_up)
+        await self.control.start()
+        if s.discord.dev_guild_id:
+            guild = discord.Object(id=s.discord.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development guild %s", len(synced), s.discord.dev_guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (Discord may take a while to show them)", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        await self.control.stop()
+        await super().close()

@@ -1,0 +1,63 @@
+"""Run one reindex at a time in a background thread, for /reindex and the control socket alike."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from index.indexer import Indexer, ReindexSummary
+from index.issue import SourceSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    requested_by: str
+    full: bool
+    source: str | None
+    started: dt.datetime
+
+
+class ReindexRunner:
+    """Single-flight: while a reindex runs, another request is refused (``start`` returns None)."""
+
+    def __init__(self, indexer: Indexer, specs: Callable[[], Sequence[SourceSpec]]) -> None:
+        self._indexer = indexer
+        self._specs = specs
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
+        self._lock = threading.Lock()
+        self.running: Job | None = None
+        self.last: tuple[dt.datetime, ReindexSummary] | None = None
+        self.last_error: str | None = None
+
+    def start(self, *, full: bool = False, source: str | None = None,
+              requested_by: str = "") -> concurrent.futures.Future[ReindexSummary] | None:
+        with self._lock:
+            if self.running is not None:
+                return None
+            self.running = Job(requested_by, full, source, dt.datetime.now(dt.timezone.utc))
+        return self._pool.submit(self._run, full, source)
+
+    def _run(self, full: bool, source: str | None) -> ReindexSummary:
+        try:
+            summary = self._indexer.reindex(self._specs(), full=full, only=source)
+            self.last = (dt.datetime.now(dt.timezone.utc), summary)
+            self.last_error = None
+            log.info("reindex done: %d new, %d changed, %d removed, %d failed", summary.new, summary.changed,
+                     summary.removed, len(summary.failed))
+            return summary
+        except Exception as exc:
+            self.last_error = str(exc)
+            log.exception("reindex failed")
+            raise
+        finally:
+            with self._lock:
+                self.running = None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

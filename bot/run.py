@@ -1,0 +1,84 @@
+"""`bot run`: connect to Discord and serve /ask, /reindex and /status until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import urllib.parse
+
+import aiohttp
+import discord
+import yarl
+
+from bot.client import BackissueBot
+from bot.jobs import ReindexRunner
+from bot.services import build_services
+from bot.settings import Settings
+from index.catalog import Catalog
+from index.search import Retriever
+
+log = logging.getLogger(__name__)
+
+EXIT_NO_TOKEN = 2
+EXIT_TOKEN_REJECTED = 5
+EXIT_UNREACHABLE = 6
+
+
+def discord_token(settings: Settings) -> str | None:
+    if settings.discord.token is not None and settings.discord.token.get_secret_value().strip():
+        return settings.discord.token.get_secret_value().strip()
+    return os.environ.get("DISCORD_TOKEN", "").strip() or None
+
+
+def _point_at(settings: Settings) -> str:
+    """Use a Discord-compatible API other than Discord's (a test server, a proxy) when configured."""
+    api = settings.discord.api_base.rstrip("/")
+    if api:
+        discord.http.Route.BASE = api
+    if settings.discord.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+    return urllib.parse.urlsplit(discord.http.Route.BASE).netloc
+
+
+async def _serve(bot: BackissueBot, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        await bot.start(token, reconnect=True)
+
+
+def run_bot(settings: Settings) -> int:
+    token = discord_token(settings)
+    if token is None:
+        print("bot: no Discord token. Set DISCORD_TOKEN (or BACKISSUE_DISCORD__TOKEN) in the environment;"
+              " see the README for creating the bot and its token.", file=sys.stderr)
+        return EXIT_NO_TOKEN
+    host = _point_at(settings)
+    discord.utils.setup_logging(level=logging.INFO, root=True)
+    services = build_services(settings, purpose="bot run", shared=True)
+    reader = Catalog(settings.catalog_path, shared=True)
+    retriever = Retriever(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
+    runner = ReindexRunner(services.indexer, settings.source_specs)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner)
+    try:
+        asyncio.run(_serve(bot, token))
+    except discord.LoginFailure:
+        print("bot: Discord rejected the token (401 Unauthorized). Check DISCORD_TOKEN: it is the bot token from"
+              " the Developer Portal's Bot page, not the application id or the client secret.", file=sys.stderr)
+        return EXIT_TOKEN_REJECTED
+    except discord.PrivilegedIntentsRequired:
+        print("bot: Discord refused the gateway intents.", file=sys.stderr)
+        return EXIT_TOKEN_REJECTED
+    except (TimeoutError, aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
+        print(f"bot: cannot reach Discord at {host} ({type(exc).__name__}). Check the network and try again.",
+              file=sys.stderr)
+        return EXIT_UNREACHABLE
+    finally:
+        runner.shutdown()
+        reader.close()
+        services.close()
+    return 0

@@ -1,0 +1,31 @@
+"""What the index holds, for `bot status` and /status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.settings import Settings
+from index.catalog import Catalog
+
+
+def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    stats = {s.name: s for s in catalog.stats()}
+    sources = []
+    for spec in settings.sources:
+        st = stats.get(spec.name)
+        sources.append({
+            "name": spec.name, "path": str(spec.path),
+            "issues": st.issues if st else 0, "sections": st.sections if st else 0,
+            "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
+        })
+    return {"sources": sources, "model": catalog.get_meta("model") or settings.embedding.model,
+            "store": settings.store_label, "data_dir": str(settings.data_dir)}
+
+
+def status_lines(data: dict[str, Any]) -> list[str]:
+    lines = [f"model: {data['model']}", f"store: {data['store']}"]
+    for s in data["sources"]:
+        last = s["last_indexed"] or "never"
+        lines.append(f"{s['name']}: {s['issues']} issues, {s['sections']} sections, {s['held_back']} held back;"
+                     f" last indexed {last}")
+    return lines

@@ -1,0 +1,5 @@
+"""A Discord API test server: HTTP and gateway, following Discord's documented payloads and limits."""
+
+from tests.discord_api.server import DiscordTestServer, InteractionRecord
+
+__all__ = ["DiscordTestServer", "InteractionRecord"]

@@ -1,0 +1,181 @@
+"""Discord's documented shapes and limits for what a bot sends, and Discord's error bodies.
+
+Sources: Discord's API documentation (Message resource "Create Message" limits, Embed limits,
+Allowed Mentions, Interactions "Responding to an Interaction", Application Commands naming)
+and discord.py's ``discord/types/``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CONTENT_MAX = 2000
+EMBEDS_MAX = 10
+EMBED_TITLE_MAX = 256
+EMBED_DESCRIPTION_MAX = 4096
+EMBED_FIELDS_MAX = 25
+EMBED_FIELD_NAME_MAX = 256
+EMBED_FIELD_VALUE_MAX = 1024
+EMBED_FOOTER_MAX = 2048
+EMBED_AUTHOR_MAX = 256
+EMBEDS_TOTAL_MAX = 6000
+AUTOCOMPLETE_CHOICES_MAX = 25
+CHOICE_NAME_MAX = 100
+CHOICE_VALUE_MAX = 100
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+COMMAND_DESCRIPTION_MAX = 100
+COMMAND_OPTIONS_MAX = 25
+EPHEMERAL = 1 << 6
+URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+class DiscordError(Exception):
+    """An error Discord would answer with: HTTP status and JSON body."""
+
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"message": message, "code": code}
+        if errors:
+            self.body["errors"] = errors
+
+
+def _error(path: str, code: str, message: str) -> dict[str, Any]:
+    """Discord's nested error form: {"content": {"_errors": [{"code": ..., "message": ...}]}}."""
+    node: dict[str, Any] = {"_errors": [{"code": code, "message": message}]}
+    for part in reversed(path.split(".")):
+        node = {part: node}
+    return node
+
+
+class FormErrors:
+    def __init__(self) -> None:
+        self.errors: dict[str, Any] = {}
+        self.problems: list[str] = []
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+        node = self.errors
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+        node.setdefault("_errors", []).append({"code": code, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise DiscordError(400, 50035, "Invalid Form Body", self.errors)
+
+
+def _length(errors: FormErrors, path: str, value: Any, maximum: int, minimum: int = 0) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        errors.add(path, "BASE_TYPE_BAD_STRING", "Must be a string.")
+        return
+    if not minimum <= len(value) <= maximum:
+        errors.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {minimum} and {maximum} in length.")
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    total = len(embed.get("title") or "") + len(embed.get("description") or "")
+    total += len((embed.get("footer") or {}).get("text") or "") + len((embed.get("author") or {}).get("name") or "")
+    for f in embed.get("fields") or []:
+        total += len(f.get("name") or "") + len(f.get("value") or "")
+    return total
+
+
+def check_message(payload: dict[str, Any], *, require_content: bool = True, prefix: str = "") -> None:
+    """Validate a message body (create, edit, follow-up, interaction response data)."""
+    errors = FormErrors()
+    content = payload.get("content")
+    _length(errors, f"{prefix}content", content, CONTENT_MAX)
+    embeds = payload.get("embeds")
+    if embeds is not None:
+        if not isinstance(embeds, list):
+            errors.add(f"{prefix}embeds", "BASE_TYPE_BAD_LIST", "Must be a list.")
+            embeds = []
+        if len(embeds) > EMBEDS_MAX:
+            errors.add(f"{prefix}embeds", "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
+        total = 0
+        for n, e in enumerate(embeds):
+            p = f"{prefix}embeds.{n}"
+            _length(errors, f"{p}.title", e.get("title"), EMBED_TITLE_MAX)
+            _length(errors, f"{p}.description", e.get("description"), EMBED_DESCRIPTION_MAX)
+            if e.get("url") is not None and not URL.match(str(e["url"])):
+                errors.add(f"{p}.url", "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            if e.get("footer") is not None:
+                _length(errors, f"{p}.footer.text", e["footer"].get("text"), EMBED_FOOTER_MAX, 1)
+            if e.get("author") is not None:
+                _length(errors, f"{p}.author.name", e["author"].get("name"), EMBED_AUTHOR_MAX, 1)
+            fields = e.get("fields") or []
+            if len(fields) > EMBED_FIELDS_MAX:
+                errors.add(f"{p}.fields", "BASE_TYPE_MAX_LENGTH", f"Must be {EMBED_FIELDS_MAX} or fewer in length.")
+            for m, f in enumerate(fields):
+                _length(errors, f"{p}.fields.{m}.name", f.get("name"), EMBED_FIELD_NAME_MAX, 1)
+                _length(errors, f"{p}.fields.{m}.value", f.get("value"), EMBED_FIELD_VALUE_MAX, 1)
+            total += embed_size(e)
+        if total > EMBEDS_TOTAL_MAX:
+            errors.add(f"{prefix}embeds", "MESSAGE_EMBEDS_TOO_LONG",
+                       f"Embed size exceeds maximum size of {EMBEDS_TOTAL_MAX}")
+    mentions = payload.get("allowed_mentions")
+    if mentions is not None:
+        parse = mentions.get("parse", [])
+        if any(p not in ("roles", "users", "everyone") for p in parse):
+            errors.add(f"{prefix}allowed_mentions.parse", "BASE_TYPE_CHOICES", "Value must be one of roles, users, everyone.")
+        for kind in ("users", "roles"):
+            if kind in parse and mentions.get(kind):
+                errors.add(f"{prefix}allowed_mentions", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                           f"parse:[\"{kind}\"] and {kind}: [ids...] are mutually exclusive.")
+    errors.raise_if_any()
+    if require_content and not content and not embeds and not payload.get("components") and not payload.get("poll"):
+        raise DiscordError(400, 50006, "Cannot send an empty message")
+
+
+def check_commands(commands: Any) -> None:
+    errors = FormErrors()
+    if not isinstance(commands, list) or len(commands) > 100:
+        raise DiscordError(400, 50035, "Invalid Form Body", _error("_", "BASE_TYPE_BAD_LIST", "Must be a list of at most 100."))
+    for n, c in enumerate(commands):
+        name = c.get("name", "")
+        if not COMMAND_NAME.match(name) or name != name.lower():
+            errors.add(f"{n}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        if c.get("type", 1) == 1:
+            _length(errors, f"{n}.description", c.get("description"), COMMAND_DESCRIPTION_MAX, 1)
+        options = c.get("options") or []
+        if len(options) > COMMAND_OPTIONS_MAX:
+            errors.add(f"{n}.options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        seen_optional = False
+        for m, o in enumerate(options):
+            if not COMMAND_NAME.match(o.get("name", "")):
+                errors.add(f"{n}.options.{m}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+            _length(errors, f"{n}.options.{m}.description", o.get("description"), COMMAND_DESCRIPTION_MAX, 1)
+            if o.get("required"):
+                if seen_optional:
+                    errors.add(f"{n}.options.{m}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                               "Required options must be placed before non-required options")
+            else:
+                seen_optional = True
+            if o.get("autocomplete") and o.get("choices"):
+                errors.add(f"{n}.options.{m}", "AUTOCOMPLETE_CHOICES", "Autocomplete cannot be used with choices")
+        perms = c.get("default_member_permissions")
+        # a permission bit set: Discord accepts an integer or its decimal string, and answers with the string
+        if perms is not None and not (isinstance(perms, int) and not isinstance(perms, bool) and perms >= 0) and not (
+            isinstance(perms, str) and perms.isdigit()
+        ):
+            errors.add(f"{n}.default_member_permissions", "BASE_TYPE_BAD_INT", "Must be a permission integer.")
+    errors.raise_if_any()
+
+
+def check_choices(data: dict[str, Any]) -> None:
+    errors = FormErrors()
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        errors.add("data.choices", "BASE_TYPE_REQUIRED", "This field is required")
+        errors.raise_if_any()
+    if len(choices) > AUTOCOMPLETE_CHOICES_MAX:
+        errors.add("data.choices", "BASE_TYPE_MAX_LENGTH", f"Must be {AUTOCOMPLETE_CHOICES_MAX} or fewer in length.")
+    for n, c in enumerate(choices):
+        _length(errors, f"data.choices.{n}.name", c.get("name"), CHOICE_NAME_MAX, 1)
+        if isinstance(c.get("value"), str):
+            _length(errors, f"data.choices.{n}.value", c.get("value"), CHOICE_VALUE_MAX, 1)
+    errors.raise_if_any()
