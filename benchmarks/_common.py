@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as bot.cli.main does, before numpy loads
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("BACKISSUE_SHARED", ROOT.parent / "shared"))
 CORPORA = SHARED / "corpora"

@@ -107,8 +107,6 @@ class VectorStore:
         return int(self._collection.count())
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        if self.count() == 0:
-            return []
         res = self._collection.query(
             query_embeddings=[vector], n_results=k, where=where, include=["distances", "metadatas"]
         )
