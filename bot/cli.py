@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="connect to Discord and serve /ask, /reindex and /status")
 
+    an = sub.add_parser("announce", help="see or set what the announcer has posted")
+    group = an.add_mutually_exclusive_group(required=True)
+    group.add_argument("--dry-run", action="store_true", help="show what would be posted and why")
+    group.add_argument("--mark-all-announced", action="store_true",
+                       help="record every indexed issue as announced without posting (a migration)")
+
     a = sub.add_parser("ask", help="answer a question from the indexed issues")
     a.add_argument("question", help='the question, or "-" to read one per line from standard input')
     a.add_argument("--k", type=int, default=3, help="how many sections (1–10, default 3)")
@@ -95,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.run import run_bot
 
             return run_bot(settings)
+        if args.command == "announce":
+            from bot.commands import run_announce
+
+            return run_announce(settings, dry_run=args.dry_run)
         if args.command == "status":
             from bot.commands import run_status
 

@@ -10,6 +10,10 @@ import discord
 from discord.ext import commands
 
 from bot.admin._cog import AdminCog
+from bot.announce._cog import AnnounceCog
+from bot.announce.discord_poster import DiscordPoster
+from bot.announce.engine import Announcer, Target
+from bot.announce.state import AnnounceState
 from bot.ask._cog import AskCog
 from bot.control import ControlServer
 from bot.jobs import ReindexRunner
@@ -20,8 +24,15 @@ from index.search import Retriever
 log = logging.getLogger(__name__)
 
 
+def announce_targets(settings: Settings) -> list[Target]:
+    specs = {spec.name: spec for spec in settings.source_specs()}
+    return [Target(specs[s.name], s.announce_channel_id, s.announce_role_id, s.crosspost)
+            for s in settings.sources if s.announce_channel_id]
+
+
 class BackissueBot(commands.Bot):
-    def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner) -> None:
+    def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
+                 announce_state: AnnounceState | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
@@ -32,12 +43,19 @@ class BackissueBot(commands.Bot):
         self.runner = runner
         self.control = ControlServer(settings.control_socket, runner)
         self.started = dt.datetime.now(dt.timezone.utc)
+        self.announce_state = announce_state
+        self.announcer: Announcer | None = None
 
     async def setup_hook(self) -> None:
         s = self.settings
         await self.add_cog(AskCog(self.retriever, self.reader, [x.name for x in s.sources],
                                   rate=s.discord.ask_rate, per=s.discord.ask_per_seconds))
-        await self.add_cog(AdminCog(self.runner, s, self.reader, self.started))
+        await self.add_cog(AdminCog(self.runner, s, self.reader, self.started, self.announce_state))
+        targets = announce_targets(s)
+        if targets and self.announce_state is not None:
+            self.announcer = Announcer(self.reader, self.announce_state, DiscordPoster(self), targets,
+                                       backfill=s.announce.backfill, on_edit=s.announce.on_edit)
+            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, s.announce.interval_seconds))
         # load the model and the keyword index before the first question, off the event loop
         await asyncio.to_thread(self.retriever.warm_up)
         await self.control.start()

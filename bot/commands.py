@@ -60,17 +60,41 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
 
 
 def run_status(settings: Settings, *, as_json: bool) -> int:
+    from bot.announce.state import AnnounceState
     from index.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
+    state = AnnounceState(settings.announce_state_path)
     try:
         data = status_data(settings, catalog)
+        data["announcements"] = state.problems()
     finally:
         catalog.close()
+        state.close()
     if as_json:
         print(json.dumps(data, indent=2))
         return 0
     print("\n".join(status_lines(data)))
+    for problem in data["announcements"]:
+        print(f"announcements: {problem}")
+    return 0
+
+
+def run_announce(settings: Settings, *, dry_run: bool) -> int:
+    from bot.announce.admin import dry_run_lines, mark_all
+    from bot.announce.state import AnnounceState
+    from index.catalog import Catalog
+
+    catalog = Catalog(settings.catalog_path)
+    state = AnnounceState(settings.announce_state_path)
+    try:
+        if dry_run:
+            print("\n".join(dry_run_lines(settings, catalog, state)))
+        else:
+            print(f"recorded {mark_all(settings, catalog, state)} issue(s) as announced; nothing was posted")
+    finally:
+        catalog.close()
+        state.close()
     return 0
 
 

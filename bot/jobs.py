@@ -34,6 +34,7 @@ class ReindexRunner:
         self.running: Job | None = None
         self.last: tuple[dt.datetime, ReindexSummary] | None = None
         self.last_error: str | None = None
+        self.current: concurrent.futures.Future[ReindexSummary] | None = None
 
     def start(self, *, full: bool = False, source: str | None = None,
               requested_by: str = "") -> concurrent.futures.Future[ReindexSummary] | None:
@@ -41,7 +42,8 @@ class ReindexRunner:
             if self.running is not None:
                 return None
             self.running = Job(requested_by, full, source, dt.datetime.now(dt.timezone.utc))
-        return self._pool.submit(self._run, full, source)
+            self.current = self._pool.submit(self._run, full, source)
+            return self.current
 
     def _run(self, full: bool, source: str | None) -> ReindexSummary:
         try:

@@ -13,6 +13,7 @@ import aiohttp
 import discord
 import yarl
 
+from bot.announce.state import AnnounceState
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
 from bot.services import build_services
@@ -63,7 +64,9 @@ def run_bot(settings: Settings) -> int:
     reader = Catalog(settings.catalog_path, shared=True)
     retriever = Retriever(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
     runner = ReindexRunner(services.indexer, settings.source_specs)
-    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner)
+    announce_state = AnnounceState(settings.announce_state_path)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
+                       announce_state=announce_state)
     try:
         asyncio.run(_serve(bot, token))
     except discord.LoginFailure:
@@ -79,6 +82,7 @@ def run_bot(settings: Settings) -> int:
         return EXIT_UNREACHABLE
     finally:
         runner.shutdown()
+        announce_state.close()
         reader.close()
         services.close()
     return 0

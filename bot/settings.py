@@ -40,6 +40,9 @@ class SourceSettings(_Section):
     exclude: list[str] = Field(default_factory=lambda: ["README.md", "_index.md"])
     generator: Literal["auto", "hugo", "jekyll", "zola", "pelican"] = "auto"
     permalink: str = ""
+    announce_channel_id: int | None = Field(default=None, ge=1)
+    announce_role_id: int | None = Field(default=None, ge=1)
+    crosspost: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -83,6 +86,12 @@ class DiscordSettings(_Section):
         return v
 
 
+class AnnounceSettings(_Section):
+    interval_seconds: float = Field(default=60.0, ge=5, le=86400)
+    backfill: int = Field(default=0, ge=0, le=50)
+    on_edit: Literal["edit", "ignore", "repost"] = "edit"
+
+
 class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
@@ -101,6 +110,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    announce: AnnounceSettings = Field(default_factory=AnnounceSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -138,6 +148,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def announce_state_path(self) -> Path:
+        return self.data_dir / "announce.sqlite3"
 
     @property
     def control_socket(self) -> Path:

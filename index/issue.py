@@ -49,6 +49,7 @@ class Issue:
     publication: Publication
     sections: list[Section]
     description: str = ""
+    image: str = ""  # cover image, absolute when base_url allows
     generator: str = "hugo"
     warnings: list[str] = field(default_factory=list)
 
@@ -95,6 +96,31 @@ def _title(meta: dict[str, object], body: str, rel_path: str) -> str:
     return stem.replace("_", " ").replace("-", " ").strip() or name
 
 
+def cover_image(meta: dict[str, object], base_url: str) -> str:
+    """The issue's cover image (Hugo ``cover.image``, Jekyll ``image.feature``, ``image``, ``images[0]``)."""
+    candidates: list[object] = []
+    for key in ("cover", "image", "images", "featured_image", "thumbnail"):
+        value = meta.get(key)
+        if isinstance(value, dict):
+            candidates += [value.get("image"), value.get("feature"), value.get("url"), value.get("src")]
+        elif isinstance(value, list) and value:
+            candidates.append(value[0])
+        else:
+            candidates.append(value)
+    for c in candidates:
+        if not isinstance(c, str) or not c.strip() or "<" in c:  # "<image path/url>": a template left in
+            continue
+        c = c.strip()
+        if re.match(r"^https?://", c):
+            return c
+        if not re.search(r"\.(png|jpe?g|gif|webp|avif|svg)(\?.*)?$", c, re.IGNORECASE):
+            continue  # a folder, not a file
+        if base_url:
+            root = re.match(r"^https?://[^/]+", base_url)
+            return (root.group(0) if c.startswith("/") and root else base_url.rstrip("/")) + "/" + c.lstrip("/")
+    return ""
+
+
 def parse_issue(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -> Issue:
     """Parse an issue's bytes. Raises IssueReadError when nothing can be read."""
     if len(raw) > spec.max_file_bytes:
@@ -120,9 +146,10 @@ def parse_issue(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -
             description = value.strip()
             break
     sections = split_sections(body, generator) if pub.published else []
+    image = cover_image(meta, spec.base_url)
     return Issue(
         source=spec.name, path=rel_path, title=title, url=url, date=pub.date, publication=pub,
-        sections=sections, description=description, generator=generator, warnings=warnings,
+        sections=sections, description=description, image=image, generator=generator, warnings=warnings,
     )
 
 

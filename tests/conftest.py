@@ -87,10 +87,12 @@ def index_env(tmp_path: Path, embedder) -> Iterator[IndexEnv]:
     env.close()
 
 
-def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], extra: str = "") -> Path:
+def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], extra: str = "",
+                 source_extra: dict[str, str] | None = None) -> Path:
     lines = [f'data_dir = "{data_dir}"', extra, ""]
     for name, folder in sources:
         lines += ["[[sources]]", f'name = "{name}"', f'path = "{folder}"',
-                  'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]', ""]
+                  'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]',
+                  (source_extra or {}).get(name, ""), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -11,6 +11,7 @@ from pathlib import Path
 import discord
 import yarl
 
+from bot.announce.state import AnnounceState
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
 from bot.services import Services, build_services
@@ -32,10 +33,16 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriever_class: type[Retriever] = Retriever,
-                      extra: str = "") -> AsyncIterator[Running]:
-    server = await DiscordTestServer().start()
-    cfg = write_config(tmp_path / "bot.toml", tmp_path / "data", [("examples", issues)],
-                       extra=f'{extra}\n[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n')
+                      extra: str = "", server: DiscordTestServer | None = None,
+                      sources: list[tuple[str, Path]] | None = None,
+                      source_extra: dict[str, str] | None = None) -> AsyncIterator[Running]:
+    """Start the bot on ``issues`` (or ``sources``); ``server`` lets a test restart the bot against the same Discord."""
+    own_server = server is None
+    server = server or await DiscordTestServer().start()
+    server.identified.clear()
+    cfg = write_config(tmp_path / "bot.toml", tmp_path / "data", sources or [("examples", issues)],
+                       extra=f'{extra}\n[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n',
+                       source_extra=source_extra)
     settings = load_settings(cfg)
     old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = server.api_base
@@ -45,7 +52,8 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     reader = Catalog(settings.catalog_path, shared=True)
     retriever = retriever_class(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
     runner = ReindexRunner(services.indexer, settings.source_specs)
-    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner)
+    state = AnnounceState(settings.announce_state_path)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner, announce_state=state)
     task = asyncio.create_task(bot.start(server.token))
     try:
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -60,7 +68,9 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 10)
         runner.shutdown()
+        state.close()
         reader.close()
         services.close()
-        await server.stop()
+        if own_server:
+            await server.stop()
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway

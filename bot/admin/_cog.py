@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admin.render import reindex_reply, status_embed
+from bot.announce.state import AnnounceState
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from bot.status import status_data
@@ -21,7 +22,9 @@ NO_PINGS = discord.AllowedMentions.none()
 
 
 class AdminCog(commands.Cog):
-    def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime) -> None:
+    def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime,
+                 announce_state: AnnounceState | None = None) -> None:
+        self.announce_state = announce_state
         self.runner = runner
         self.settings = settings
         self.catalog = catalog
@@ -58,5 +61,7 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="status", description="What the archive index holds")
     async def status(self, interaction: discord.Interaction) -> None:
         data = await asyncio.to_thread(status_data, self.settings, self.catalog)
-        embed = status_embed(data, uptime=dt.datetime.now(dt.timezone.utc) - self.started, runner=self.runner)
+        problems = self.announce_state.problems() if self.announce_state is not None else []
+        embed = status_embed(data, uptime=dt.datetime.now(dt.timezone.utc) - self.started, runner=self.runner,
+                             problems=problems)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)

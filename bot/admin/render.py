@@ -34,7 +34,8 @@ def _ago(when: str | None) -> str:
     return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
 
 
-def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner) -> discord.Embed:
+def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner,
+                 problems: list[str] | None = None) -> discord.Embed:
     embed = discord.Embed(title="Archive index", color=0x2B6CB0)
     for s in data["sources"][:20]:
         embed.add_field(
@@ -43,6 +44,8 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
                        f"last indexed {_ago(s['last_indexed'])}", 1024),
             inline=False,
         )
+    if problems:
+        embed.add_field(name="Announcements: needs attention", value=clip("\n".join(problems), 1024), inline=False)
     hours, rest = divmod(int(uptime.total_seconds()), 3600)
     job = runner.running
     state = f"reindex running since {job.started:%H:%M:%S} UTC" if job else "idle"

@@ -77,6 +77,18 @@ class DiscordTestServer:
         self.owner = self.user("owner")
         self.guild_id = self.snowflake()
         self.channel_id = self.snowflake()
+        self.news_channel_id = self.snowflake()
+        self.forum_channel_id = self.snowflake()
+        self.channels: dict[str, dict[str, Any]] = {
+            self.channel_id: self._channel_payload(self.channel_id, "general", 0),
+            self.news_channel_id: self._channel_payload(self.news_channel_id, "announcements", 5),
+            self.forum_channel_id: self._channel_payload(self.forum_channel_id, "issues", 15),
+        }
+        self.forbidden: set[str] = set()  # channels the bot may not post in (403, code 50001)
+        self.faults: list[str] = []  # next message posts fail: "500", "429", "drop" (stored, then cut off)
+        self.crossposted: set[str] = set()
+        self.threads: list[dict[str, Any]] = []
+        self.on_message_stored: Any = None  # callable(message) run before the response is sent
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> commands
         self.interactions: dict[str, InteractionRecord] = {}
         self.channel_messages: dict[str, list[dict[str, Any]]] = {}
@@ -90,6 +102,20 @@ class DiscordTestServer:
         self.port = 0
 
     # --- helpers ---------------------------------------------------------------------------
+    def _channel_payload(self, cid: str, name: str, kind: int) -> dict[str, Any]:
+        payload: dict[str, Any] = {"id": cid, "type": kind, "name": name, "position": 0, "guild_id": None,
+                                   "permission_overwrites": [], "nsfw": False, "parent_id": None}
+        if kind == 15:
+            payload.update({"available_tags": [], "default_reaction_emoji": None, "default_sort_order": None,
+                            "default_forum_layout": 0, "flags": 0})
+        return payload
+
+    def text_channel(self, name: str) -> str:
+        cid = self.snowflake()
+        self.channels[cid] = self._channel_payload(cid, name, 0)
+        self.channels[cid]["guild_id"] = self.guild_id
+        return cid
+
     def snowflake(self) -> str:
         return str(next(self._ids))
 
@@ -125,8 +151,12 @@ class DiscordTestServer:
         r.add_post(API + "/webhooks/{app}/{token}", self._followup)
         r.add_get(API + "/webhooks/{app}/{token}/messages/{message}", self._get_webhook_message)
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit_webhook_message)
+        r.add_get(API + "/channels/{channel}", self._get_channel)
         r.add_post(API + "/channels/{channel}/messages", self._channel_message)
         r.add_get(API + "/channels/{channel}/messages", self._channel_history)
+        r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_channel_message)
+        r.add_post(API + "/channels/{channel}/messages/{message}/crosspost", self._crosspost)
+        r.add_post(API + "/channels/{channel}/threads", self._forum_thread)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -306,19 +336,105 @@ class DiscordTestServer:
         rec.final.set()
         return _json(target)
 
-    async def _channel_message(self, request: web.Request) -> web.Response:
+    def _writable(self, channel: str) -> dict[str, Any]:
+        if channel in self.forbidden:
+            raise DiscordError(403, 50001, "Missing Access")
+        if channel not in self.channels:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return self.channels[channel]
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
         self._auth(request)
+        channel = request.match_info["channel"]
+        if channel not in self.channels:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return _json({**self.channels[channel], "guild_id": self.guild_id})
+
+    async def _channel_message(self, request: web.Request) -> web.StreamResponse:
+        self._auth(request)
+        channel = request.match_info["channel"]
+        self._writable(channel)
         body = await request.json()
         check_message(body)
-        channel = request.match_info["channel"]
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "500":
+            raise DiscordError(500, 0, "500: Internal Server Error")
+        if fault == "429":
+            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
+                                                 "global": False}).encode(), status=429,
+                                headers={"Content-Type": "application/json", "Via": "1.1 google",
+                                         "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.05"})
+        messages = self.channel_messages.setdefault(channel, [])
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            for old in messages:  # Discord: the same author and nonce within a few minutes returns the first message
+                if old.get("nonce") == str(nonce) and time.monotonic() - old["_created"] < 300:
+                    return _json({k: v for k, v in old.items() if not k.startswith("_")})
         msg = self._message(channel, body)
-        self.channel_messages.setdefault(channel, []).append(msg)
-        return _json(msg)
+        msg["_created"] = time.monotonic()
+        messages.append(msg)
+        if self.on_message_stored is not None:
+            self.on_message_stored(msg)
+        if fault == "drop":  # the message exists, but the bot never hears back
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=500)
+        return _json({k: v for k, v in msg.items() if not k.startswith("_")})
 
     async def _channel_history(self, request: web.Request) -> web.Response:
         self._auth(request)
         limit = int(request.query.get("limit", 50))
-        return _json(list(reversed(self.channel_messages.get(request.match_info["channel"], [])))[:limit])
+        newest_first = list(reversed(self.channel_messages.get(request.match_info["channel"], [])))[:limit]
+        return _json([{k: v for k, v in m.items() if not k.startswith("_") and k != "nonce"} for m in newest_first])
+
+    def _find_message(self, channel: str, message_id: str) -> dict[str, Any]:
+        for m in self.channel_messages.get(channel, []):
+            if m["id"] == message_id:
+                return m
+        raise DiscordError(404, 10008, "Unknown Message")
+
+    async def _edit_channel_message(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        channel = request.match_info["channel"]
+        self._writable(channel)
+        target = self._find_message(channel, request.match_info["message"])
+        body = await request.json()
+        check_message({k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")})
+        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions")})
+        target["edited_timestamp"] = _now_iso()
+        return _json({k: v for k, v in target.items() if not k.startswith("_")})
+
+    async def _crosspost(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        channel = request.match_info["channel"]
+        if self.channels.get(channel, {}).get("type") != 5:
+            raise DiscordError(400, 50068, "Invalid message type for operation")
+        target = self._find_message(channel, request.match_info["message"])
+        self.crossposted.add(target["id"])
+        target["flags"] = target.get("flags", 0) | 1
+        return _json({k: v for k, v in target.items() if not k.startswith("_")})
+
+    async def _forum_thread(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        forum = request.match_info["channel"]
+        if self._writable(forum)["type"] != 15:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        body = await request.json()
+        name = body.get("name") or ""
+        if not 1 <= len(name) <= 100:
+            raise DiscordError(400, 50035, "Invalid Form Body",
+                               {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
+                                                      "message": "Must be between 1 and 100 in length."}]}})
+        check_message(body.get("message") or {})
+        thread_id = self.snowflake()
+        thread = {"id": thread_id, "type": 11, "name": name, "parent_id": forum, "guild_id": self.guild_id,
+                  "owner_id": self.app_id, "member_count": 1, "message_count": 1, "rate_limit_per_user": 0,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 4320, "locked": False,
+                                      "archive_timestamp": _now_iso()}, "flags": 0, "applied_tags": []}
+        msg = self._message(thread_id, body.get("message") or {})
+        self.channel_messages.setdefault(thread_id, []).append({**msg, "_created": time.monotonic()})
+        self.threads.append(thread)
+        return _json({**thread, "message": msg})
 
     # --- gateway ---------------------------------------------------------------------------
     async def _send(self, op: int, d: Any, t: str | None = None) -> None:
@@ -367,8 +483,7 @@ class DiscordTestServer:
             "member_count": 3, "large": False, "unavailable": False, "joined_at": _now_iso(),
             "members": [{"user": self.bot_user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
                          "flags": 0}],
-            "channels": [{"id": self.channel_id, "type": 0, "name": "general", "position": 0, "guild_id": self.guild_id,
-                          "permission_overwrites": [], "nsfw": False, "parent_id": None}],
+            "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in self.channels.values()],
             "threads": [], "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }, "GUILD_CREATE")

@@ -1,0 +1,183 @@
+"""The announcer: decide what to post, post it exactly once, edit it when the issue changes.
+
+Exactly once: a post's row is recorded as pending with a nonce before anything is sent; it is
+marked as possibly sent (attempts + 1) just before the request, and as posted with the message
+id only once Discord accepted it. A retry after a crash first looks for the message among the
+channel's recent messages, then posts with the same nonce and ``enforce_nonce``, so Discord
+itself drops a duplicate. First start records every existing issue without posting, unless
+``backfill`` asks for the newest few.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+import discord
+
+from bot.announce.post import Post, make_post, nonce_for
+from bot.announce.state import AnnounceState
+from index.catalog import Catalog
+from index.issue import IssueReadError, SourceSpec, read_issue
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 3600.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a source's new issues are announced."""
+
+    source: SourceSpec
+    channel_id: int
+    role_id: int | None = None
+    crosspost: bool = False
+
+
+class Poster(Protocol):
+    async def post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]: ...
+    async def find(self, channel_id: int, url: str) -> tuple[int, int] | None: ...
+    async def edit(self, channel_id: int, message_id: int, post: Post) -> None: ...
+
+
+@dataclass
+class Report:
+    posted: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+    seeded: int = 0
+    waiting: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int, base: float = 15.0) -> float:
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+class Announcer:
+    def __init__(self, catalog: Catalog, state: AnnounceState, poster: Poster, targets: Sequence[Target], *,
+                 backfill: int = 0, on_edit: str = "edit", clock: Callable[[], float] = time.time,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+        self.catalog = catalog
+        self.state = state
+        self.poster = poster
+        self.targets = list(targets)
+        self.backfill = backfill
+        self.on_edit = on_edit
+        self.clock = clock
+        self.now = now
+        self._lock = asyncio.Lock()
+
+    def _published(self, source: str) -> dict[str, tuple[str, str | None]]:
+        """path → (file hash, date) of the source's indexed issues."""
+        return {r[0]: (r[1], r[2]) for r in self.catalog.execute(
+            "SELECT path, hash, date FROM issues WHERE source = ? AND status = 'indexed'", (source,))}
+
+    async def run_once(self) -> Report:
+        async with self._lock:
+            report = Report()
+            for target in self.targets:
+                await self._run_target(target, report)
+            return report
+
+    async def _run_target(self, target: Target, report: Report) -> None:
+        name = target.source.name
+        issues = self._published(name)
+        if not self.state.is_seeded(name):
+            newest = sorted(issues, key=lambda p: (issues[p][1] or "", p), reverse=True)[: self.backfill]
+            self.state.seed(name, [(p, "pending" if p in newest else "seeded", nonce_for(name, p, 0), h)
+                                   for p, (h, _) in issues.items()])
+            report.seeded += len(issues) - len(newest)
+            log.info("%s: first start, %d existing issues recorded as announced, %d to backfill",
+                     name, len(issues) - len(newest), len(newest))
+        rows = self.state.rows(name)
+        for path, (file_hash, _) in issues.items():
+            if (name, path) not in rows:
+                self.state.add_pending(name, path, nonce_for(name, path, 0), file_hash)
+        rows = self.state.rows(name)
+        for (_, path), row in rows.items():
+            if path in issues and row.status in ("posted", "seeded") and row.file_hash != issues[path][0]:
+                await self._changed(target, row.status, path, issues[path][0], report)
+        pending = [r for r in self.state.rows(name).values() if r.status == "pending" and r.path in issues]
+        pending.sort(key=lambda r: (issues[r.path][1] or "", r.path))
+        for row in pending:
+            if row.next_attempt > self.clock():
+                report.waiting.append(row.path)
+                continue
+            trouble = self.state.channel_error(target.channel_id)
+            if trouble is not None and trouble[1] > self.clock():
+                report.waiting.append(row.path)
+                continue
+            if not await self._deliver(target, row.path, row.nonce, row.attempts, issues[row.path][0], report):
+                break  # the channel is failing: no request storm, try again later
+
+    def _issue(self, target: Target, path: str) -> Any:
+        try:
+            return read_issue(target.source.path, path, target.source, self.now())
+        except IssueReadError as exc:
+            log.warning("%s/%s: cannot read it to announce it: %s", target.source.name, path, exc)
+            return None
+
+    async def _deliver(self, target: Target, path: str, nonce: str, attempts: int, file_hash: str,
+                       report: Report) -> bool:
+        name = target.source.name
+        issue = self._issue(target, path)
+        if issue is None:
+            return True
+        post = make_post(issue, role_id=target.role_id)
+        try:
+            if attempts > 0:  # an earlier attempt may have reached Discord before we could record it
+                found = await self.poster.find(target.channel_id, issue.url)
+                if found is not None:
+                    self.state.posted(name, path, found[0], found[1], file_hash, post.fingerprint())
+                    log.info("%s/%s: found the earlier announcement, not posting again", name, path)
+                    return True
+            self.state.attempted(name, path, "sending", self.clock() + backoff(attempts + 1))
+            channel_id, message_id = await self.poster.post(target.channel_id, post, nonce, target.crosspost)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
+            why = "missing permission" if isinstance(exc, discord.Forbidden) else "channel not found"
+            error = f"{why}: {exc.status} {exc.text or ''}".strip()
+            self.state.set_channel_error(target.channel_id, error, self.clock() + backoff(failures, 60.0))
+            self.state.attempted(name, path, error, self.clock() + backoff(failures, 60.0))
+            log.error("cannot announce in channel %s (%s); retrying in %.0f s", target.channel_id, error,
+                      backoff(failures, 60.0))
+            return False
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            self.state.attempted(name, path, error, self.clock() + backoff(attempts + 1))
+            log.warning("%s/%s: announcement failed (%s); it stays pending", name, path, error)
+            return False
+        self.state.posted(name, path, channel_id, message_id, file_hash, post.fingerprint())
+        self.state.clear_channel_error(target.channel_id)
+        report.posted.append(path)
+        log.info("%s/%s: announced (message %s)", name, path, message_id)
+        return True
+
+    async def _changed(self, target: Target, status: str, path: str, file_hash: str, report: Report) -> None:
+        name = target.source.name
+        row = self.state.rows(name)[(name, path)]
+        if status == "seeded" or self.on_edit == "ignore" or row.message_id is None:
+            self.state.touch(name, path, file_hash)
+            return
+        issue = self._issue(target, path)
+        if issue is None:
+            return
+        post = make_post(issue, role_id=target.role_id)
+        if post.fingerprint() == row.post_hash:
+            self.state.touch(name, path, file_hash)  # the text changed, not what the post shows
+            return
+        if self.on_edit == "repost":
+            self.state.add_pending(name, path, nonce_for(name, path, row.version + 1), file_hash, row.version + 1)
+            return
+        try:
+            await self.poster.edit(row.channel_id or target.channel_id, row.message_id, post)
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.warning("%s/%s: could not edit the announcement (%s); will try again", name, path, exc)
+            return
+        self.state.touch(name, path, file_hash, post.fingerprint())
+        report.edited.append(path)
