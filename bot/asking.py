@@ -8,10 +8,11 @@ import sys
 import textwrap
 from typing import TextIO
 
-from bot.commands import format_summary
+from bot.commands import format_summary, report_git
 from bot.progress import Progress
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.sources import SourceSync
 from index.search import MAX_K, Answer, Filters, Retriever
 
 
@@ -39,6 +40,7 @@ def ensure_indexed(services: Services) -> None:
     print("The index is empty: indexing the configured sources first.", file=sys.stderr)
     progress = Progress("indexing")
     try:
+        report_git(SourceSync(services.settings).sync())
         summary = services.indexer.reindex(services.settings.source_specs(), progress=progress)
     finally:
         progress.close()

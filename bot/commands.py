@@ -9,7 +9,9 @@ from bot import control
 from bot.progress import Progress
 from bot.services import build_services
 from bot.settings import Settings
+from bot.sources import SourceSync
 from bot.status import status_data, status_lines
+from index.gitsync import SyncState
 from index.indexer import ReindexSummary
 from index.locking import StoreBusy
 
@@ -34,6 +36,13 @@ def format_summary(summary: ReindexSummary) -> str:
     return "\n".join(lines)
 
 
+def report_git(states: dict[str, SyncState]) -> None:
+    for name, st in states.items():
+        if st.error:
+            at = f"commit {st.commit[:12]}" if st.commit else "nothing yet"
+            print(f"git source {name}: {st.error}; serving the last good checkout ({at})", file=sys.stderr)
+
+
 def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float) -> int:
     try:
         services = build_services(settings, purpose="bot reindex", lock_wait=wait)
@@ -51,6 +60,7 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
         return 1 if summary.failed else 0
     progress = Progress("indexing")
     try:
+        report_git(SourceSync(settings).sync(force=True, only=only))
         summary = services.indexer.reindex(settings.source_specs(), full=full, only=only, progress=progress)
     finally:
         progress.close()

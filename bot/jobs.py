@@ -26,7 +26,10 @@ class Job:
 class ReindexRunner:
     """Single-flight: while a reindex runs, another request is refused (``start`` returns None)."""
 
-    def __init__(self, indexer: Indexer, specs: Callable[[], Sequence[SourceSpec]]) -> None:
+    def __init__(self, indexer: Indexer, specs: Callable[[], Sequence[SourceSpec]],
+                 before: Callable[[bool, str | None], object] | None = None) -> None:
+        """``before(force, source)`` runs first in the job's thread (fetching git sources)."""
+        self._before = before
         self._indexer = indexer
         self._specs = specs
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
@@ -36,17 +39,19 @@ class ReindexRunner:
         self.last_error: str | None = None
         self.current: concurrent.futures.Future[ReindexSummary] | None = None
 
-    def start(self, *, full: bool = False, source: str | None = None,
-              requested_by: str = "") -> concurrent.futures.Future[ReindexSummary] | None:
+    def start(self, *, full: bool = False, source: str | None = None, requested_by: str = "",
+              force_fetch: bool = True) -> concurrent.futures.Future[ReindexSummary] | None:
         with self._lock:
             if self.running is not None:
                 return None
             self.running = Job(requested_by, full, source, dt.datetime.now(dt.timezone.utc))
-            self.current = self._pool.submit(self._run, full, source)
+            self.current = self._pool.submit(self._run, full, source, force_fetch)
             return self.current
 
-    def _run(self, full: bool, source: str | None) -> ReindexSummary:
+    def _run(self, full: bool, source: str | None, force_fetch: bool) -> ReindexSummary:
         try:
+            if self._before is not None:
+                self._before(force_fetch, source)
             summary = self._indexer.reindex(self._specs(), full=full, only=source)
             self.last = (dt.datetime.now(dt.timezone.utc), summary)
             self.last_error = None

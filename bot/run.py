@@ -18,6 +18,7 @@ from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
 from bot.services import build_services
 from bot.settings import Settings
+from bot.sources import SourceSync
 from index.catalog import Catalog
 from index.search import Retriever
 
@@ -63,7 +64,9 @@ def run_bot(settings: Settings) -> int:
     services = build_services(settings, purpose="bot run", shared=True)
     reader = Catalog(settings.catalog_path, shared=True)
     retriever = Retriever(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
-    runner = ReindexRunner(services.indexer, settings.source_specs)
+    sync = SourceSync(settings)
+    runner = ReindexRunner(services.indexer, settings.source_specs,
+                           before=lambda force, only: sync.sync(force=force, only=only))
     announce_state = AnnounceState(settings.announce_state_path)
     bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
                        announce_state=announce_state)

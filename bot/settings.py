@@ -35,9 +35,14 @@ class _Section(BaseModel):
 
 class SourceSettings(_Section):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
-    path: Path
+    path: Path | None = None
+    git: str = ""
+    branch: str = ""
+    subdir: str = ""
+    token_env: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
     base_url: str = ""
-    exclude: list[str] = Field(default_factory=lambda: ["README.md", "_index.md"])
+    exclude: list[str] = Field(default_factory=lambda: ["README.md"])
+    section_pages: bool = False
     generator: Literal["auto", "hugo", "jekyll", "zola", "pelican"] = "auto"
     permalink: str = ""
     announce_channel_id: int | None = Field(default=None, ge=1)
@@ -50,6 +55,29 @@ class SourceSettings(_Section):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v
+
+    @field_validator("git")
+    @classmethod
+    def _git_url(cls, v: str) -> str:
+        if v and not (v.startswith(("https://", "http://", "ssh://", "file://", "git://")) or "@" in v.split(":")[0]):
+            raise ValueError("must be an https, ssh (user@host:path or ssh://) or file URL")
+        if "@" in v.split("//", 1)[-1].split("/")[0] and v.startswith(("https://", "http://")):
+            raise ValueError("must not carry credentials; name an environment variable in token_env instead")
+        return v
+
+    @field_validator("subdir")
+    @classmethod
+    def _subdir(cls, v: str) -> str:
+        v = v.strip("/")
+        if ".." in Path(v).parts:
+            raise ValueError("must stay inside the repository")
+        return v
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SourceSettings:
+        if (self.path is None) == (not self.git):
+            raise ValueError("give either path (a folder) or git (a repository URL)")
+        return self
 
 
 class EmbeddingSettings(_Section):
@@ -131,12 +159,22 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
+    def git_root(self, name: str) -> Path:
+        return self.data_dir / "git" / name
+
+    def source_folder(self, s: SourceSettings) -> Path:
+        if s.git:
+            checkout = self.git_root(s.name) / "checkout"
+            return checkout / s.subdir if s.subdir else checkout
+        assert s.path is not None
+        return s.path
+
     def source_specs(self) -> list[SourceSpec]:
         max_bytes = int(self.index.max_file_mb * 1_000_000)
         return [
             SourceSpec(
-                name=s.name, path=s.path, base_url=s.base_url, exclude=tuple(s.exclude),
-                generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes,
+                name=s.name, path=self.source_folder(s), base_url=s.base_url, exclude=tuple(s.exclude),
+                generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes, section_pages=s.section_pages,
             )
             for s in self.sources
         ]
@@ -238,5 +276,6 @@ def load_settings(explicit: Path | None = None) -> Settings:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
     settings.data_dir = (base / settings.data_dir.expanduser()).resolve()
     for s in settings.sources:
-        s.path = (base / s.path.expanduser()).resolve()
+        if s.path is not None:
+            s.path = (base / s.path.expanduser()).resolve()
     return settings

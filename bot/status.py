@@ -9,12 +9,15 @@ from index.catalog import Catalog
 
 
 def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    from bot.sources import SourceSync
+
+    git = SourceSync(settings).status()
     stats = {s.name: s for s in catalog.stats()}
     sources = []
     for spec in settings.sources:
         st = stats.get(spec.name)
         sources.append({
-            "name": spec.name, "path": str(spec.path),
+            "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
             "issues": st.issues if st else 0, "sections": st.sections if st else 0,
             "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
         })
@@ -28,4 +31,8 @@ def status_lines(data: dict[str, Any]) -> list[str]:
         last = s["last_indexed"] or "never"
         lines.append(f"{s['name']}: {s['issues']} issues, {s['sections']} sections, {s['held_back']} held back;"
                      f" last indexed {last}")
+        if "git" in s:
+            g = s["git"]
+            lines.append(f"  git: commit {(g['commit'] or 'none')[:12]}, last fetch {g['last_fetch'] or 'never'}"
+                         + (f", failing: {g['error']}" if g["error"] else ""))
     return lines

@@ -20,14 +20,22 @@ def excluded(rel_path: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(rel_path, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def find_issue_files(folder: Path, exclude: tuple[str, ...] = ()) -> list[str]:
-    """Relative POSIX paths of the Markdown files under ``folder``, sorted; hidden folders skipped."""
+def is_section_page(name: str) -> bool:
+    """Hugo's ``_index.md`` (and Zola's) lists a section's pages: it is not an issue."""
+    return bool(re.match(r"(?i)^_index\.", name))
+
+
+def find_issue_files(folder: Path, exclude: tuple[str, ...] = (), *, section_pages: bool = False) -> list[str]:
+    """Relative POSIX paths of the Markdown files under ``folder``, sorted; hidden folders skipped.
+
+    Section pages (``_index.md``) are left out unless ``section_pages``.
+    """
     found: list[str] = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) or d == "_posts")
         rel_root = Path(root).relative_to(folder).as_posix()
         for name in files:
-            if name.startswith(".") or not is_markdown(name):
+            if name.startswith(".") or not is_markdown(name) or (is_section_page(name) and not section_pages):
                 continue
             rel = name if rel_root == "." else f"{rel_root}/{name}"
             if not excluded(rel, exclude):

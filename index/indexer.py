@@ -195,7 +195,7 @@ class Indexer:
                 " its indexed issues are kept"))
             return
         rows = self.catalog.issue_rows(spec.name)
-        files = find_issue_files(spec.path, spec.exclude)
+        files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
         for rel in files:
             full_path = spec.path / rel
             try:

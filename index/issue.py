@@ -33,6 +33,7 @@ class SourceSpec:
     generator: str = "auto"  # "auto" or one of index.urls.GENERATORS
     permalink: str = ""  # optional pattern such as "/blog/{year}/{month}/{slug}/"
     max_file_bytes: int = 5_000_000
+    section_pages: bool = False  # index Hugo/Zola _index.md section pages too
 
     def fingerprint(self) -> str:
         """What, besides the file's bytes, changes how its issues are stored."""

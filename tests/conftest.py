@@ -91,7 +91,8 @@ def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], ex
                  source_extra: dict[str, str] | None = None) -> Path:
     lines = [f'data_dir = "{data_dir}"', extra, ""]
     for name, folder in sources:
-        lines += ["[[sources]]", f'name = "{name}"', f'path = "{folder}"',
+        where = f'git = "{folder}"' if str(folder).startswith(("file://", "http://", "https://")) else f'path = "{folder}"'
+        lines += ["[[sources]]", f'name = "{name}"', where,
                   'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]',
                   (source_extra or {}).get(name, ""), ""]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -16,6 +16,7 @@ from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
+from bot.sources import SourceSync
 from index.catalog import Catalog
 from index.search import Retriever
 from tests.conftest import write_config
@@ -48,10 +49,13 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     discord.http.Route.BASE = server.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
     services = build_services(settings, purpose="discord test", shared=True, embedder=embedder)  # type: ignore[arg-type]
+    sync = SourceSync(settings)
+    sync.sync()
     services.indexer.reindex(settings.source_specs())
     reader = Catalog(settings.catalog_path, shared=True)
     retriever = retriever_class(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
-    runner = ReindexRunner(services.indexer, settings.source_specs)
+    runner = ReindexRunner(services.indexer, settings.source_specs,
+                           before=lambda force, only: sync.sync(force=force, only=only))
     state = AnnounceState(settings.announce_state_path)
     bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner, announce_state=state)
     task = asyncio.create_task(bot.start(server.token))

@@ -30,6 +30,13 @@ def reindex_reply(summary: ReindexSummary) -> str:
     return clip("\n".join(lines), CONTENT_MAX)
 
 
+def _git_line(git: dict[str, Any] | None) -> str:
+    if not git:
+        return ""
+    line = f"\ngit {(git['commit'] or 'none')[:12]}, fetched {_ago(git['last_fetch'])}"
+    return line + (f"; fetch failing: {git['error']}" if git["error"] else "")
+
+
 def _ago(when: str | None) -> str:
     return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
 
@@ -41,7 +48,7 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
         embed.add_field(
             name=clip(s["name"], 256),
             value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
-                       f"last indexed {_ago(s['last_indexed'])}", 1024),
+                       f"last indexed {_ago(s['last_indexed'])}" + _git_line(s.get("git")), 1024),
             inline=False,
         )
     if problems:

@@ -29,7 +29,7 @@ class AnnounceCog(commands.Cog):
     async def tick(self) -> Report:
         # index first, so /ask can already cite an issue when its announcement appears;
         # when a reindex is already running, wait for it instead
-        future = self.runner.start(requested_by="announcer") or self.runner.current
+        future = self.runner.start(requested_by="announcer", force_fetch=False) or self.runner.current
         if future is not None:
             try:
                 await asyncio.wrap_future(future)
