@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import time
@@ -73,25 +74,34 @@ def _announce_to(channel: str, more: str = "") -> dict[str, str]:
     return {"weekly": f"announce_channel_id = {channel}\n{more}"}
 
 
+@contextlib.asynccontextmanager
+async def announcing(tmp_path, folder, embedder, *, channel=lambda s: s.channel_id, more: str = "", extra: str = "",
+                     server: DiscordTestServer | None = None, clock: Clock | None = None):
+    """The bot announcing ``folder`` as source "weekly" to ``channel(server)``, its ticks in the test's hands."""
+    own = server is None
+    server = server or await DiscordTestServer().start()
+    try:
+        async with running_bot(tmp_path, folder, embedder, server=server, sources=[("weekly", folder)],
+                               source_extra=_announce_to(channel(server), more), extra=extra) as r:
+            yield server, r, await control(r, clock or Clock())
+    finally:
+        if own:
+            await server.stop()
+
+
 def test_first_start_posts_nothing_for_existing_issues(tmp_path, newsletter, embedder):
     for n in range(50):
         write_issue(newsletter, n, date=(dt.date(2024, 1, 1) + dt.timedelta(days=n)).isoformat())
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.channel_id)) as r:
-                cog = await control(r, Clock())
-                await cog.tick()
-                await cog.tick()
-                assert posts(server, server.channel_id) == []
-                write_issue(newsletter, 50, date="2024-03-01")
-                report = await cog.tick()
-                assert report.posted == ["issue_050.md"]
-                assert urls(server, server.channel_id) == ["https://newsletter.example.org/issues/issue_050/"]
-        finally:
-            await server.stop()
+        async with announcing(tmp_path, newsletter, embedder) as (server, _r, cog):
+            await cog.tick()
+            await cog.tick()
+            assert posts(server, server.channel_id) == []
+            write_issue(newsletter, 50, date="2024-03-01")
+            report = await cog.tick()
+            assert report.posted == ["issue_050.md"]
+            assert urls(server, server.channel_id) == ["https://newsletter.example.org/issues/issue_050/"]
     run(scenario())
 
 
@@ -100,18 +110,12 @@ def test_backfill_posts_the_newest_few_in_date_order(tmp_path, newsletter, embed
         write_issue(newsletter, n, date=(dt.date(2024, 1, 1) + dt.timedelta(days=n)).isoformat())
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.channel_id), extra="[announce]\nbackfill = 3\n") as r:
-                cog = await control(r, Clock())
-                await cog.tick()
-                titles = [m["embeds"][0]["title"] for m in posts(server, server.channel_id)]
-                assert titles == ["Issue 47", "Issue 48", "Issue 49"]
-                await cog.tick()
-                assert len(posts(server, server.channel_id)) == 3
-        finally:
-            await server.stop()
+        async with announcing(tmp_path, newsletter, embedder, extra="[announce]\nbackfill = 3\n") as (server, _r, cog):
+            await cog.tick()
+            titles = [m["embeds"][0]["title"] for m in posts(server, server.channel_id)]
+            assert titles == ["Issue 47", "Issue 48", "Issue 49"]
+            await cog.tick()
+            assert len(posts(server, server.channel_id)) == 3
     run(scenario())
 
 
@@ -119,30 +123,24 @@ def test_scheduled_issue_waits_for_its_date_and_a_draft_never_posts(tmp_path, ne
     write_issue(newsletter, 1, date="2024-01-01")
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.channel_id)) as r:
-                clock = Clock()
-                cog = await control(r, clock)
+        clock = Clock()
+        async with announcing(tmp_path, newsletter, embedder, clock=clock) as (server, _r, cog):
+            await cog.tick()
+            when = clock.now() + dt.timedelta(hours=2)
+            write_issue(newsletter, 2, date=when.isoformat())
+            write_issue(newsletter, 3, date="2024-02-01", extra="draft: true\n")
+            for _ in range(3):  # an hour passes, one interval at a time: not yet
+                clock.advance(60 * 20)
                 await cog.tick()
-                when = clock.now() + dt.timedelta(hours=2)
-                write_issue(newsletter, 2, date=when.isoformat())
-                write_issue(newsletter, 3, date="2024-02-01", extra="draft: true\n")
-                for _ in range(3):  # an hour passes, one interval at a time: not yet
-                    clock.advance(60 * 20)
-                    await cog.tick()
-                assert posts(server, server.channel_id) == []
-                clock.advance(60 * 60 + 30)  # the date has passed; the next interval's tick posts it
-                await cog.tick()
-                assert [m["embeds"][0]["title"] for m in posts(server, server.channel_id)] == ["Issue 2"]
-                ask = await (await server.interact("ask", {"question": "Story 2"})).answered()
-                assert "Issue 2" in [e["title"].split(" · ")[0] for e in ask.messages[-1]["embeds"]]
-                clock.advance(86400 * 30)
-                await cog.tick()
-                assert len(posts(server, server.channel_id)) == 1  # the draft never
-        finally:
-            await server.stop()
+            assert posts(server, server.channel_id) == []
+            clock.advance(60 * 60 + 30)  # the date has passed; the next interval's tick posts it
+            await cog.tick()
+            assert [m["embeds"][0]["title"] for m in posts(server, server.channel_id)] == ["Issue 2"]
+            ask = await (await server.interact("ask", {"question": "Story 2"})).answered()
+            assert "Issue 2" in [e["title"].split(" · ")[0] for e in ask.messages[-1]["embeds"]]
+            clock.advance(86400 * 30)
+            await cog.tick()
+            assert len(posts(server, server.channel_id)) == 1  # the draft never
     run(scenario())
 
 
@@ -150,28 +148,22 @@ def test_post_has_highlights_cover_role_and_only_that_role_pings(tmp_path, newsl
     write_issue(newsletter, 1, date="2024-01-01")
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            more = "announce_role_id = 555555555555555555\ncrosspost = true\n"
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.news_channel_id, more)) as r:
-                cog = await control(r, Clock())
-                await cog.tick()
-                write_issue(newsletter, 2, date="2024-01-08",
-                            extra='cover:\n    image: "/covers/two.png"\n')
-                await cog.tick()
-                [msg] = posts(server, server.news_channel_id)
-                embed = msg["embeds"][0]
-                assert embed["title"] == "Issue 2" and embed["url"] == "https://newsletter.example.org/issues/issue_002/"
-                assert "Number 2 of the weekly" in embed["description"] and "• First point of 2" in embed["description"]
-                assert embed["image"]["url"] == "https://newsletter.example.org/covers/two.png"
-                assert msg["content"].startswith("<@&555555555555555555>")
-                mentions = msg["allowed_mentions"]
-                assert mentions["parse"] == [] and [str(x) for x in mentions["roles"]] == ["555555555555555555"]
-                assert not mentions.get("users") and not mentions.get("replied_user")
-                assert msg["id"] in server.crossposted
-        finally:
-            await server.stop()
+        more = "announce_role_id = 555555555555555555\ncrosspost = true\n"
+        async with announcing(tmp_path, newsletter, embedder, channel=lambda s: s.news_channel_id,
+                              more=more) as (server, _r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08", extra='cover:\n    image: "/covers/two.png"\n')
+            await cog.tick()
+            [msg] = posts(server, server.news_channel_id)
+            embed = msg["embeds"][0]
+            assert embed["title"] == "Issue 2" and embed["url"] == "https://newsletter.example.org/issues/issue_002/"
+            assert "Number 2 of the weekly" in embed["description"] and "• First point of 2" in embed["description"]
+            assert embed["image"]["url"] == "https://newsletter.example.org/covers/two.png"
+            assert msg["content"].startswith("<@&555555555555555555>")
+            mentions = msg["allowed_mentions"]
+            assert mentions["parse"] == [] and [str(x) for x in mentions["roles"]] == ["555555555555555555"]
+            assert not mentions.get("users") and not mentions.get("replied_user")
+            assert msg["id"] in server.crossposted
     run(scenario())
 
 
@@ -179,17 +171,11 @@ def test_forum_channel_gets_a_post_named_after_the_issue(tmp_path, newsletter, e
     write_issue(newsletter, 1, date="2024-01-01")
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.forum_channel_id)) as r:
-                cog = await control(r, Clock())
-                await cog.tick()
-                write_issue(newsletter, 2, date="2024-01-08")
-                await cog.tick()
-                assert [t["name"] for t in server.threads] == ["Issue 2"]
-        finally:
-            await server.stop()
+        async with announcing(tmp_path, newsletter, embedder, channel=lambda s: s.forum_channel_id) as (server, _r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08")
+            await cog.tick()
+            assert [t["name"] for t in server.threads] == ["Issue 2"]
     run(scenario())
 
 
@@ -197,25 +183,19 @@ def test_a_corrected_issue_edits_its_message(tmp_path, newsletter, embedder):
     write_issue(newsletter, 1, date="2024-01-01")
 
     async def scenario():
-        server = await DiscordTestServer().start()
-        try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.channel_id)) as r:
-                cog = await control(r, Clock())
-                await cog.tick()
-                name = write_issue(newsletter, 2, date="2024-01-08")
-                await cog.tick()
-                f = newsletter / name
-                f.write_text(f.read_text().replace('title: "Issue 2"', 'title: "Issue 2 (corrected)"'))
-                report = await cog.tick()
-                assert report.edited == [name] and report.posted == []
-                [msg] = posts(server, server.channel_id)
-                assert msg["embeds"][0]["title"] == "Issue 2 (corrected)" and msg["edited_timestamp"]
-                f.write_text(f.read_text().replace("Text of issue 2.", "Text of issue 2, with a typo fixed."))
-                report = await cog.tick()  # the post shows nothing of the body text: no edit, no new post
-                assert report.edited == [] and len(posts(server, server.channel_id)) == 1
-        finally:
-            await server.stop()
+        async with announcing(tmp_path, newsletter, embedder) as (server, _r, cog):
+            await cog.tick()
+            name = write_issue(newsletter, 2, date="2024-01-08")
+            await cog.tick()
+            f = newsletter / name
+            f.write_text(f.read_text().replace('title: "Issue 2"', 'title: "Issue 2 (corrected)"'))
+            report = await cog.tick()
+            assert report.edited == [name] and report.posted == []
+            [msg] = posts(server, server.channel_id)
+            assert msg["embeds"][0]["title"] == "Issue 2 (corrected)" and msg["edited_timestamp"]
+            f.write_text(f.read_text().replace("Text of issue 2.", "Text of issue 2, with a typo fixed."))
+            report = await cog.tick()  # the post shows nothing of the body text: no edit, no new post
+            assert report.edited == [] and len(posts(server, server.channel_id)) == 1
     run(scenario())
 
 
@@ -223,14 +203,13 @@ def test_missing_permission_backs_off_and_shows_in_status(tmp_path, newsletter, 
     write_issue(newsletter, 1, date="2024-01-01")
 
     async def scenario():
+        clock = Clock()
         server = await DiscordTestServer().start()
         locked = server.text_channel("locked")
         server.forbidden.add(locked)
         try:
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(locked)) as r:
-                clock = Clock()
-                cog = await control(r, clock)
+            async with announcing(tmp_path, newsletter, embedder, server=server, channel=lambda s: locked,
+                                  clock=clock) as (server, r, cog):
                 await cog.tick()
                 for n in range(2, 6):
                     write_issue(newsletter, n, date=f"2024-01-0{n}")
@@ -263,9 +242,7 @@ def test_hundred_issues_through_faults_and_restarts_are_each_posted_exactly_once
         try:
             published = 0
             for life in range(4):  # the bot is stopped and started again between lives, at awkward moments
-                async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                       source_extra=_announce_to(server.channel_id)) as r:
-                    cog = await control(r, clock)
+                async with announcing(tmp_path, newsletter, embedder, server=server, clock=clock) as (_, _r, cog):
                     if life == 0:
                         await cog.tick()  # first start: issue 0 exists and is recorded, not posted
                     for _ in range(3):
@@ -285,9 +262,7 @@ def test_hundred_issues_through_faults_and_restarts_are_each_posted_exactly_once
                         await asyncio.sleep(rng.uniform(0.0, 0.3))
                         task.cancel()
                         await asyncio.gather(task, return_exceptions=True)
-            async with running_bot(tmp_path, newsletter, embedder, server=server, sources=[("weekly", newsletter)],
-                                   source_extra=_announce_to(server.channel_id)) as r:
-                cog = await control(r, clock)
+            async with announcing(tmp_path, newsletter, embedder, server=server, clock=clock) as (_, _r, cog):
                 while published < 100:
                     published += 1
                     write_issue(newsletter, published, date=(dt.date(2024, 1, 1) + dt.timedelta(days=published)).isoformat())
