@@ -8,18 +8,14 @@ BIN := $(VENV)/bin
 # point TORCH_INDEX at PyTorch's CPU wheel index to avoid it (see the README).
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
-TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+export TORCH_SPEC TORCH_INDEX PYTHON
 QUESTION ?= what is layer skip
 
 .PHONY: demo test lint install clean
 
-$(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backissue needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
-	$(PYTHON) -m venv $(VENV)
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# scripts/install.sh is the one install path: make, CI and the Dockerfile all use it
+$(VENV)/.installed: pyproject.toml scripts/install.sh
+	scripts/install.sh $(VENV) dev
 	@touch $@
 
 install: $(VENV)/.installed
@@ -32,6 +28,7 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
     sub.add_parser("run", help="connect to Discord and serve /ask, /reindex and /status")
+    sub.add_parser("health", help="exit 0 when the running bot is connected to Discord (for HEALTHCHECK)")
 
     an = sub.add_parser("announce", help="see or set what the announcer has posted")
     group = an.add_mutually_exclusive_group(required=True)
@@ -97,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.commands import run_reindex
 
             return run_reindex(settings, full=args.full, only=args.source, wait=args.wait)
+        if args.command == "health":
+            from bot.health import check_health
+
+            return check_health(settings.health_path)
         if args.command == "run":
             from bot.run import run_bot
 

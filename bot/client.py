@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.admin._cog import AdminCog
 from bot.announce._cog import AnnounceCog
@@ -16,6 +16,7 @@ from bot.announce.engine import Announcer, Target
 from bot.announce.state import AnnounceState
 from bot.ask._cog import AskCog
 from bot.control import ControlServer
+from bot.health import write_health
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from index.catalog import Catalog
@@ -70,7 +71,18 @@ class BackissueBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
+        if not self._health.is_running():
+            self._health.start()
+
+    @tasks.loop(seconds=30)
+    async def _health(self) -> None:
+        """Tell `bot health` (the container's HEALTHCHECK) that this process is connected to Discord."""
+        write_health(self.settings.health_path, connected=self.is_ready() and not self.is_closed(),
+                     latency=self.latency)
 
     async def close(self) -> None:
+        if self._health.is_running():
+            self._health.cancel()
+        write_health(self.settings.health_path, connected=False, latency=None)
         await self.control.stop()
         await super().close()

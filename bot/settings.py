@@ -192,6 +192,10 @@ class Settings(BaseSettings):
         return self.data_dir / "announce.sqlite3"
 
     @property
+    def health_path(self) -> Path:
+        return self.data_dir / "health.json"
+
+    @property
     def control_socket(self) -> Path:
         return self.data_dir / "control.sock"
 

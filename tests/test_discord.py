@@ -317,3 +317,23 @@ def test_bot_run_when_discord_is_unreachable(tmp_path, samples):
     assert r.returncode == 6, r.stderr[-2000:]
     assert "cannot reach Discord" in r.stderr and "Traceback" not in r.stderr
     assert secret not in r.stderr + r.stdout
+
+
+def test_health_reports_a_connected_bot_and_not_a_stopped_one(tmp_path, samples, embedder):
+    cfg_dir = tmp_path
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            for _ in range(50):
+                if r.settings.health_path.exists():
+                    break
+                await asyncio.sleep(0.1)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+            ok = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg_dir / "bot.toml"), "health"],
+                                capture_output=True, text=True, env=env, cwd=str(ROOT))
+            assert ok.returncode == 0 and "healthy: connected" in ok.stdout
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+        down = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg_dir / "bot.toml"), "health"],
+                              capture_output=True, text=True, env=env, cwd=str(ROOT))
+        assert down.returncode == 1 and "not connected" in down.stderr
+    run(scenario())
