@@ -13,7 +13,7 @@ from bot.progress import Progress
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
-from index.search import MAX_K, Answer, Filters, Retriever
+from index.search import MAX_K, Answer, Filters
 
 
 class UsageError(Exception):
@@ -27,10 +27,6 @@ def parse_day(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option} must be a date like 2024-10-26, not {value!r}") from None
-
-
-def build_retriever(services: Services) -> Retriever:
-    return Retriever(services.catalog, services.store(), services.embedder, services.settings.data_dir / "keyword-index")
 
 
 def ensure_indexed(services: Services) -> None:
@@ -77,7 +73,7 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
     services = build_services(settings, purpose="bot ask")
     try:
         ensure_indexed(services)
-        retriever = build_retriever(services)
+        retriever = services.retriever()
         questions = (line.strip() for line in stdin) if question == "-" else iter([question])
         for q in questions:
             if not q:

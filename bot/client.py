@@ -21,6 +21,7 @@ from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from index.catalog import Catalog
 from index.search import Retriever
+from index.shared import SharedState, holder_id
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def announce_targets(settings: Settings) -> list[Target]:
 
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
-                 announce_state: AnnounceState | None = None) -> None:
+                 announce_state: AnnounceState | None = None, shared: SharedState | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
@@ -46,6 +47,7 @@ class BackissueBot(commands.Bot):
         self.started = dt.datetime.now(dt.timezone.utc)
         self.announce_state = announce_state
         self.announcer: Announcer | None = None
+        self.shared = shared
 
     async def setup_hook(self) -> None:
         s = self.settings
@@ -56,7 +58,13 @@ class BackissueBot(commands.Bot):
         if targets and self.announce_state is not None:
             self.announcer = Announcer(self.reader, self.announce_state, DiscordPoster(self), targets,
                                        backfill=s.announce.backfill, on_edit=s.announce.on_edit)
-            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, s.announce.interval_seconds))
+            interval = s.announce.interval_seconds
+            lease = None
+            if self.shared is not None:  # several processes share the index: one of them announces
+                shared, holder = self.shared, holder_id()
+                lease = lambda: shared.acquire(f"announcer:{self.application_id}", holder,  # noqa: E731
+                                               ttl=max(3 * interval, 180.0), settle=0.3)
+            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease))
         # load the model and the keyword index before the first question, off the event loop
         await asyncio.to_thread(self.retriever.warm_up)
         await self.control.start()

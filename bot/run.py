@@ -20,7 +20,6 @@ from bot.services import build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.catalog import Catalog
-from index.search import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +62,13 @@ def run_bot(settings: Settings) -> int:
     discord.utils.setup_logging(level=logging.INFO, root=True)
     services = build_services(settings, purpose="bot run", shared=True)
     reader = Catalog(settings.catalog_path, shared=True)
-    retriever = Retriever(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
+    retriever = services.retriever(reader)
     sync = SourceSync(settings)
     runner = ReindexRunner(services.indexer, settings.source_specs,
                            before=lambda force, only: sync.sync(force=force, only=only))
     announce_state = AnnounceState(settings.announce_state_path)
     bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
-                       announce_state=announce_state)
+                       announce_state=announce_state, shared=services.shared() if services.shared else None)
     try:
         asyncio.run(_serve(bot, token))
     except discord.LoginFailure:

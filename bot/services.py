@@ -11,6 +11,8 @@ from index.catalog import Catalog
 from index.embedding import Embedder
 from index.indexer import Indexer
 from index.locking import DataDirLock
+from index.search import Retriever
+from index.shared import SharedState
 from index.vectors import VectorStore
 
 
@@ -22,6 +24,11 @@ class Services:
     indexer: Indexer
     store: Callable[[], VectorStore]  # opens the store on first call
     lock: DataDirLock | None = None
+    shared: Callable[[], SharedState] | None = None  # server mode: the index's state in the server
+
+    def retriever(self, catalog: Catalog | None = None) -> Retriever:
+        return Retriever(catalog or self.catalog, self.store(), self.embedder, self.settings.data_dir / "keyword-index",
+                         shared=self.shared() if self.shared is not None else None)
 
     def close(self) -> None:
         self.catalog.close()
@@ -51,5 +58,13 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
         token = settings.chroma.token.get_secret_value() if settings.chroma.token else None
         return VectorStore(path=None if url else settings.chroma_path, url=url, token=token)
 
-    indexer = Indexer(catalog, open_store, embedder, chunk_overlap=settings.index.chunk_overlap)
-    return Services(settings, catalog, embedder, indexer, open_store, lock)
+    shared = None
+    if settings.chroma.url:
+        @functools.cache
+        def shared() -> SharedState:
+            store = open_store()
+            return SharedState(store.client, store.collection)
+
+    indexer = Indexer(catalog, open_store, embedder, chunk_overlap=settings.index.chunk_overlap, shared=shared,
+                      lease_wait=lock_wait)
+    return Services(settings, catalog, embedder, indexer, open_store, lock, shared)

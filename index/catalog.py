@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_issue ON chunks (source, path);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unpushed (source TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (source, path));
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, source TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL
 );
@@ -210,10 +211,63 @@ class Catalog:
 
     def wipe(self) -> None:
         with self.transaction() as db:
-            for table in ("issues", "sections", "chunks", "pending"):
+            for table in ("issues", "sections", "chunks", "pending", "unpushed"):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE key != 'generation'")
             self._bump(db)
+
+    def replace_all(self, issues: list[dict[str, Any]], sections: list[tuple[Any, ...]], chunks: list[tuple[Any, ...]],
+                    *, server_generation: str, model: str | None) -> None:
+        """Replace the whole catalog with another copy of it (the Chroma server's), in one transaction."""
+        with self.transaction() as db:
+            for table in ("issues", "sections", "chunks", "pending"):
+                db.execute(f"DELETE FROM {table}")
+            db.executemany(
+                "INSERT INTO issues (source, path, hash, status, reason, publish_at, title, url, date, description,"
+                " indexed_at) VALUES (:source, :path, :hash, :status, :reason, :publish_at, :title, :url, :date,"
+                " :description, :indexed_at)",
+                [{**i, "publish_at": i.get("publish_at") or None, "date": i.get("date") or None} for i in issues])
+            db.executemany(
+                "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text,"
+                " link_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(s, p, pos, h, json.dumps(hp, ensure_ascii=False), lvl, a, md, t, ls)
+                 for s, p, pos, h, hp, lvl, a, md, t, ls in sections])
+            db.executemany("INSERT INTO chunks (id, source, path, position, window, text) VALUES (?, ?, ?, ?, ?, ?)",
+                           chunks)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('server_generation', ?)", (server_generation,))
+            if model:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?)", (model,))
+            self._bump(db)
+
+    def issue_record(self, source: str, path: str) -> dict[str, Any] | None:
+        """One issue with its sections and chunk references, as the Chroma server keeps it."""
+        row = self._db.execute(
+            "SELECT source, path, hash, status, reason, publish_at, title, url, date, description, indexed_at"
+            " FROM issues WHERE source = ? AND path = ?", (source, path)).fetchone()
+        if row is None:
+            return None
+        keys = ("source", "path", "hash", "status", "reason", "publish_at", "title", "url", "date", "description",
+                "indexed_at")
+        record: dict[str, Any] = dict(zip(keys, row, strict=True))
+        record["sections"] = [
+            [pos, h, json.loads(hp), lvl, a, md, t, ls] for pos, h, hp, lvl, a, md, t, ls in self._db.execute(
+                "SELECT position, heading, heading_path, level, anchor, markdown, text, link_share FROM sections"
+                " WHERE source = ? AND path = ? ORDER BY position", (source, path))]
+        record["chunks"] = [list(r) for r in self._db.execute(
+            "SELECT id, position, window FROM chunks WHERE source = ? AND path = ?", (source, path))]
+        return record
+
+    # issues changed here but not yet copied to a shared Chroma server (see index/shared.py)
+    @staticmethod
+    def mark_unpushed(db: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
+        db.executemany("INSERT OR IGNORE INTO unpushed (source, path) VALUES (?, ?)", keys)
+
+    def unpushed(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._db.execute("SELECT source, path FROM unpushed")]
+
+    def clear_unpushed(self, keys: Iterable[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM unpushed WHERE source = ? AND path = ?", keys)
 
     def record_run(self, source: str, summary: dict[str, Any]) -> None:
         with self.transaction() as db:

@@ -26,11 +26,14 @@ from index.chunking import Chunk, make_chunks
 from index.embedding import Embedder
 from index.files import find_issue_files
 from index.issue import Issue, IssueReadError, SourceSpec, content_hash, parse_issue
+from index.locking import StoreBusy
+from index.shared import SharedState, holder_id
 from index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
+LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed after every batch)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,12 @@ class Indexer:
         batch_chunks: int = 512,
         chunk_overlap: int = 48,
         clock: Callable[[], dt.datetime] = _utcnow,
+        shared: Callable[[], SharedState] | None = None,
+        lease_wait: float = 0.0,
     ) -> None:
+        """``shared``: the state kept in a Chroma server (server mode); opened on first use."""
+        self._open_shared = shared
+        self.lease_wait = lease_wait
         self.catalog = catalog
         self._open_store = open_store
         self._store: VectorStore | None = None
@@ -117,6 +125,37 @@ class Indexer:
         if self._store is None:
             self._store = self._open_store()
         return self._store
+
+    @property
+    def shared(self) -> SharedState | None:
+        return self._open_shared() if self._open_shared is not None else None
+
+    # --- server mode: the state lives in the server; this catalog is a local copy ----------
+    def _push(self, keys: list[tuple[str, str]]) -> None:
+        shared = self.shared
+        if shared is None or not keys:
+            return
+        records = []
+        gone = []
+        for source, path in keys:
+            record = self.catalog.issue_record(source, path)
+            if record is None:
+                gone.append((source, path))
+            else:
+                records.append(record)
+        shared.put(records)
+        shared.forget(gone)
+        self.catalog.set_meta("server_generation", shared.bump())
+        self.catalog.clear_unpushed(keys)
+
+    def _catch_up(self) -> None:
+        """Copy what an interrupted run left unpushed, then take the server's state if it moved on."""
+        shared = self.shared
+        if shared is None:
+            return
+        self._push(self.catalog.unpushed())
+        if shared.generation() != (self.catalog.get_meta("server_generation") or "0"):
+            shared.pull_into(self.catalog)
 
     # --- recovery -----------------------------------------------------------------------
     def recover(self) -> int:
@@ -146,8 +185,24 @@ class Indexer:
             names = ", ".join(s.name for s in sources) or "none configured"
             raise UnknownSource(f"no source named {only!r} (sources: {names})")
 
+        shared = self.shared
+        holder = holder_id()
+        if shared is not None and not shared.acquire("writer", holder, ttl=LEASE_TTL, wait=self.lease_wait):
+            raise StoreBusy(f"another process is writing to the shared index (lease held by {shared.holder('writer')});"
+                            " try again when it is done, or give it time with --wait")
+        try:
+            return self._reindex(sources, selected, full, only, progress, started, now, summary)
+        finally:
+            if shared is not None:
+                shared.release("writer", holder)
+
+    def _reindex(self, sources: Sequence[SourceSpec], selected: list[SourceSpec], full: bool, only: str | None,
+                 progress: ProgressFn | None, started: float, now: dt.datetime,
+                 summary: ReindexSummary) -> ReindexSummary:
         self.recover()
-        stored_model = self.catalog.get_meta("model")
+        self._catch_up()
+        shared = self.shared
+        stored_model = (shared.model() if shared is not None else None) or self.catalog.get_meta("model")
         if stored_model is not None and stored_model != self.embedder.identity:
             # other vectors (maybe another dimension): start over; the index is empty until the run ends
             log.warning("embedding model changed (%s -> %s): rebuilding the whole index",
@@ -155,7 +210,12 @@ class Indexer:
             full, only, selected = True, None, list(sources)
             self.store.reset()
             self.catalog.wipe()
+            if shared is not None:
+                shared.wipe()
         self.catalog.set_meta("model", self.embedder.identity)
+        if shared is not None:
+            shared.set_model(self.embedder.identity)
+            self._sweep()  # vectors another process's interrupted run left behind
 
         todo: list[tuple[SourceSpec, str, bytes, str, bool]] = []
         removals: list[tuple[str, str]] = []
@@ -220,6 +280,10 @@ class Indexer:
         present = set(files)
         removals.extend((spec.name, p) for p, row in rows.items() if p not in present)
 
+    def _mark(self, db: Any, keys: list[tuple[str, str]]) -> None:
+        if self._open_shared is not None:
+            self.catalog.mark_unpushed(db, keys)
+
     def _sweep(self) -> None:
         """Delete vectors that no catalog row uses (a full run's clean-up)."""
         stray = sorted(self.store.all_ids() - self.catalog.all_chunk_ids())
@@ -234,6 +298,8 @@ class Indexer:
         with self.catalog.transaction() as db:
             for source, path in removals:
                 stale.extend(self.catalog.forget_issue(db, source, path))
+            self._mark(db, removals)
+        self._push(removals)
         self._delete_vectors(stale)
 
     def _delete_vectors(self, ids: list[str]) -> None:
@@ -295,6 +361,8 @@ class Indexer:
                 publish_at=pub.publish_at.isoformat() if pub.publish_at else None,
                 title=issue.title, url=issue.url, date=_date_str(issue.date), description=issue.description,
             )
+            self._mark(db, [(spec.name, rel)])
+        self._push([(spec.name, rel)])
         self._delete_vectors(stale)
 
     def _flush(self, batch: list[_Pending], summary: ReindexSummary) -> int:
@@ -318,7 +386,7 @@ class Indexer:
         self.catalog.add_pending(ids)
         if ids:
             vectors = self.embedder.encode(texts)
-            self.store.upsert(ids, vectors, metas)
+            self.store.upsert(ids, vectors, metas, documents=texts if self.shared is not None else None)
         stale: list[str] = []
         pos = 0
         with self.catalog.transaction() as db:
@@ -335,6 +403,10 @@ class Indexer:
                     chunks=[(cid, c.section, c.window, c.text) for cid, c in zip(my_ids, p.chunks, strict=True)],
                 ))
             db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
+            self._mark(db, [(p.spec.name, p.rel) for p in batch])
+        self._push([(p.spec.name, p.rel) for p in batch])
+        if self.shared is not None:
+            self.shared.acquire("writer", holder_id(), ttl=LEASE_TTL)  # a long run keeps its lease
         self._delete_vectors(stale)
         for p in batch:
             if p.is_new:

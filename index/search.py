@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 from index.catalog import Catalog
 from index.embedding import Embedder
 from index.lexical import LexicalIndex, terms
+from index.shared import SharedState
 from index.snippets import make_snippet
 from index.vectors import VectorStore
 
@@ -99,7 +101,12 @@ def _day(date: str | None) -> int:
 class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
-    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, lexical_dir: Path) -> None:
+    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, lexical_dir: Path,
+                 shared: SharedState | None = None, check_every: float = 5.0) -> None:
+        """``shared``: in server mode, the server's state; the local catalog follows it (checked every few seconds)."""
+        self.shared = shared
+        self.check_every = check_every
+        self._checked = 0.0
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
@@ -109,7 +116,17 @@ class Retriever:
         self._search_lock = threading.Lock()  # one search at a time: the model and the CPU are shared anyway
 
     # --- keeping in step with the catalog -------------------------------------------------
+    def _follow_server(self) -> None:
+        if self.shared is None or time.monotonic() - self._checked < self.check_every:
+            return
+        self._checked = time.monotonic()
+        if self.catalog.unpushed():
+            return  # this process is writing: its catalog is ahead, not behind
+        if self.shared.generation() != (self.catalog.get_meta("server_generation") or "0"):
+            self.shared.pull_into(self.catalog)
+
     def refresh(self) -> None:
+        self._follow_server()
         generation = self.catalog.generation()
         if self._table is not None and self._table.generation == generation:
             return

@@ -82,11 +82,21 @@ class VectorStore:
             log.debug("no collection to delete")
         self._collection = self._open()
 
-    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def collection(self) -> Any:
+        return self._collection
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]],
+               documents: Sequence[str] | None = None) -> None:
         for start in range(0, len(ids), 1000):
             end = start + 1000
             self._collection.upsert(
-                ids=list(ids[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end])
+                ids=list(ids[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end]),
+                documents=list(documents[start:end]) if documents is not None else None,
             )
 
     def delete(self, ids: Sequence[str]) -> None:

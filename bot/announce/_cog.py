@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from discord.ext import commands, tasks
 
@@ -14,7 +15,11 @@ log = logging.getLogger(__name__)
 
 
 class AnnounceCog(commands.Cog):
-    def __init__(self, bot: commands.Bot, announcer: Announcer, runner: ReindexRunner, interval: float) -> None:
+    def __init__(self, bot: commands.Bot, announcer: Announcer, runner: ReindexRunner, interval: float,
+                 lease: Callable[[], bool] | None = None) -> None:
+        """``lease()`` says whether this process may announce (one announcer per bot across processes)."""
+        self.lease = lease
+        self._waiting_for_lease = False
         self.bot = bot
         self.announcer = announcer
         self.runner = runner
@@ -27,6 +32,12 @@ class AnnounceCog(commands.Cog):
         self.loop.cancel()
 
     async def tick(self) -> Report:
+        if self.lease is not None and not await asyncio.to_thread(self.lease):
+            if not self._waiting_for_lease:
+                log.info("another process of this bot announces; this one stands by")
+            self._waiting_for_lease = True
+            return Report()
+        self._waiting_for_lease = False
         # index first, so /ask can already cite an issue when its announcement appears;
         # when a reindex is already running, wait for it instead
         future = self.runner.start(requested_by="announcer", force_fetch=False) or self.runner.current
