@@ -30,3 +30,15 @@ def write_config(path: Path, data_dir: Path, archives: list[str], *, batch_size:
 def require_shared() -> None:
     if not CORPORA.is_dir():
         raise SystemExit(f"the shared archives are not at {CORPORA}; set BACKISSUE_SHARED")
+
+
+def open_index(data_dir: Path, archives: list[str], purpose: str):
+    """Settings and services for an index of ``archives`` in ``data_dir``, brought up to date incrementally."""
+    from bot.services import build_services
+    from bot.settings import load_settings
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(write_config(data_dir.parent / f"{purpose}.toml", data_dir, archives))
+    services = build_services(settings, purpose=purpose)
+    summary = services.indexer.reindex(settings.source_specs())
+    return settings, services, summary

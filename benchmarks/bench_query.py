@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, SHARED, require_shared, write_config
+from benchmarks._common import ALL_ARCHIVES, SHARED, open_index, require_shared
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -38,16 +38,8 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=240)
     args = ap.parse_args()
     require_shared()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from bot.services import build_services
-    from bot.settings import load_settings
-    from index.search import Retriever
-
-    args.data_dir.parent.mkdir(parents=True, exist_ok=True)
-    cfg = write_config(args.data_dir.parent / "bench.toml", args.data_dir, ALL_ARCHIVES)
-    settings = load_settings(cfg)
-    services = build_services(settings, purpose="bench_query")
-    summary = services.indexer.reindex(settings.source_specs())
+    _, services, summary = open_index(args.data_dir, ALL_ARCHIVES, "bench")
+    cfg = args.data_dir.parent / "bench.toml"
     chunks = services.catalog.count("chunks")
     print(f"index: {summary.sections} sections, {chunks} chunks ({summary.new} new, {summary.changed} changed)")
 
@@ -58,7 +50,7 @@ def main() -> None:
     half = len(picked) // 2
     questions = dev + picked[:half] + [f"What did the newsletter say about {h}?" for h in picked[half:]]
 
-    retriever = Retriever(services.catalog, services.store(), services.embedder, settings.data_dir / "keyword-index")
+    retriever = services.retriever()
     t0 = time.perf_counter()
     retriever.search("warm up the model and load the keyword index")
     print(f"first question (loads the keyword index): {(time.perf_counter() - t0) * 1000:.0f} ms")

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import EVAL_ARCHIVES, SHARED, require_shared, write_config
+from benchmarks._common import EVAL_ARCHIVES, SHARED, open_index, require_shared
 
 
 def _metrics(ranks: list[int | None]) -> dict[str, float]:
@@ -38,20 +37,12 @@ def main() -> None:
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args()
     require_shared()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from index.search import Filters
 
-    from bot.services import build_services
-    from bot.settings import load_settings
-    from index.search import Filters, Retriever
-
-    args.data_dir.parent.mkdir(parents=True, exist_ok=True)
-    cfg = write_config(args.data_dir.parent / "eval.toml", args.data_dir, EVAL_ARCHIVES)
-    settings = load_settings(cfg)
-    services = build_services(settings, purpose="eval_retrieval")
-    summary = services.indexer.reindex(settings.source_specs())
+    _, services, summary = open_index(args.data_dir, EVAL_ARCHIVES, "eval")
     print(f"index: {summary.sections} sections ({summary.new} new, {summary.changed} changed,"
           f" {summary.unchanged} unchanged, {len(summary.failed)} failed)")
-    retriever = Retriever(services.catalog, services.store(), services.embedder, settings.data_dir / "keyword-index")
+    retriever = services.retriever()
 
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     rows = []

@@ -119,10 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_ask(settings, args.question, k=args.k, source=args.source, since=args.since,
                            until=args.until, as_json=args.json)
-    except ConfigError as exc:
-        _err(str(exc))
-        return EXIT_CONFIG
-    except (UnknownSource, UsageError) as exc:
+    except (ConfigError, UnknownSource, UsageError) as exc:
         _err(str(exc))
         return EXIT_CONFIG
     except StoreBusy as exc:
