@@ -337,3 +337,38 @@ def test_health_reports_a_connected_bot_and_not_a_stopped_one(tmp_path, samples,
                               capture_output=True, text=True, env=env, cwd=str(ROOT))
         assert down.returncode == 1 and "not connected" in down.stderr
     run(scenario())
+
+
+def test_bot_run_serves_ask_and_stops_cleanly_on_sigterm(tmp_path, samples):
+    import signal
+
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.real.token-value"
+
+    async def scenario():
+        server = await DiscordTestServer(token=token).start()
+        cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
+                           extra=f'[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n')
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+        env["DISCORD_TOKEN"] = token
+        assert subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "reindex"], env=env,
+                              cwd=str(ROOT), capture_output=True).returncode == 0
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(cfg), "run",
+                                                    env=env, cwd=str(ROOT), stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        try:
+            await asyncio.wait_for(server.synced.wait(), 120)
+            await asyncio.wait_for(server.identified.wait(), 60)
+            rec = await (await server.interact("ask", {"question": "what is layer skip"})).answered(60)
+            for _ in range(100):
+                if rec.messages and rec.messages[-1]["embeds"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert rec.messages[-1]["embeds"][0]["url"] == LAYERSKIP_URL
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            await server.stop()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert token not in (out + err).decode()
+        assert "Traceback" not in err.decode()
+    run(scenario())
