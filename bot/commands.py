@@ -12,8 +12,8 @@ from bot.settings import Settings
 from bot.sources import SourceSync
 from bot.status import status_data, status_lines
 from index.gitsync import SyncState
-from index.indexer import ReindexSummary
 from index.locking import StoreBusy
+from index.summary import ReindexSummary
 
 
 def format_summary(summary: ReindexSummary) -> str:

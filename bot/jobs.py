@@ -9,8 +9,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.indexer import Indexer, ReindexSummary
+from index.indexer import Indexer
 from index.issue import SourceSpec
+from index.summary import ReindexSummary
 
 log = logging.getLogger(__name__)
 

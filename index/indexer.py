@@ -18,7 +18,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from index.catalog import Catalog
@@ -28,43 +28,13 @@ from index.files import find_issue_files
 from index.issue import Issue, IssueReadError, SourceSpec, content_hash, parse_issue
 from index.locking import StoreBusy
 from index.shared import SharedState, holder_id
+from index.summary import FileReport, ReindexSummary
 from index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
 LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed after every batch)
-
-
-@dataclass(frozen=True)
-class FileReport:
-    source: str
-    path: str
-    reason: str
-
-
-@dataclass
-class ReindexSummary:
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    held_back: list[FileReport] = field(default_factory=list)
-    failed: list[FileReport] = field(default_factory=list)
-    warnings: list[FileReport] = field(default_factory=list)
-    sections: int = 0  # sections served for the sources of this run, after it
-    chunks_embedded: int = 0
-    seconds: float = 0.0
-    model_loaded: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ReindexSummary:
-        lists = {k: [FileReport(**r) for r in data.get(k, [])] for k in ("held_back", "failed", "warnings")}
-        plain = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in lists}
-        return cls(**plain, **lists)
 
 
 class UnknownSource(ValueError):
