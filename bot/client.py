@@ -13,6 +13,7 @@ from bot.admin._cog import AdminCog
 from bot.announce._cog import AnnounceCog
 from bot.announce.discord_poster import DiscordPoster
 from bot.announce.engine import Announcer, Target
+from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from bot.ask._cog import AskCog
 from bot.control import ControlServer
@@ -34,7 +35,7 @@ def announce_targets(settings: Settings) -> list[Target]:
 
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
-                 announce_state: AnnounceState | None = None, shared: SharedState | None = None) -> None:
+                 announce_state: AnnounceState | SharedAnnounceState | None = None, shared: SharedState | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,

@@ -70,11 +70,11 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
 
 
 def run_status(settings: Settings, *, as_json: bool) -> int:
-    from bot.announce.state import AnnounceState
+    from bot.services import open_announce_state
     from index.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
-    state = AnnounceState(settings.announce_state_path)
+    state = open_announce_state(settings)
     try:
         data = status_data(settings, catalog)
         data["announcements"] = state.problems()
@@ -92,11 +92,11 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
 
 def run_announce(settings: Settings, *, dry_run: bool) -> int:
     from bot.announce.admin import dry_run_lines, mark_all
-    from bot.announce.state import AnnounceState
+    from bot.services import open_announce_state
     from index.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
-    state = AnnounceState(settings.announce_state_path)
+    state = open_announce_state(settings)
     try:
         if dry_run:
             print("\n".join(dry_run_lines(settings, catalog, state)))

@@ -13,10 +13,9 @@ import aiohttp
 import discord
 import yarl
 
-from bot.announce.state import AnnounceState
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
-from bot.services import build_services
+from bot.services import build_services, open_announce_state
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.catalog import Catalog
@@ -66,7 +65,7 @@ def run_bot(settings: Settings) -> int:
     sync = SourceSync(settings)
     runner = ReindexRunner(services.indexer, settings.source_specs,
                            before=lambda force, only: sync.sync(force=force, only=only))
-    announce_state = AnnounceState(settings.announce_state_path)
+    announce_state = open_announce_state(settings, services)
     bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
                        announce_state=announce_state, shared=services.shared() if services.shared else None)
     try:

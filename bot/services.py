@@ -6,6 +6,8 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.announce.shared_state import SharedAnnounceState
+from bot.announce.state import AnnounceState
 from bot.settings import Settings
 from index.catalog import Catalog
 from index.embedding import Embedder
@@ -34,6 +36,17 @@ class Services:
         self.catalog.close()
         if self.lock is not None:
             self.lock.release()
+
+
+def open_announce_state(settings: Settings, services: Services | None = None) -> AnnounceState | SharedAnnounceState:
+    """Where announcements are recorded: beside the index in the Chroma server, else in data_dir."""
+    if settings.chroma.url:
+        if services is not None and services.shared is not None:
+            return SharedAnnounceState(services.shared())
+        token = settings.chroma.token.get_secret_value() if settings.chroma.token else None
+        store = VectorStore(url=settings.chroma.url, token=token)
+        return SharedAnnounceState(SharedState(store.client, store.collection))
+    return AnnounceState(settings.announce_state_path)
 
 
 def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, shared: bool = False,

@@ -105,6 +105,22 @@ class SharedState:
         catalog.replace_all(issues, sections, chunks, server_generation=self.generation(), model=self.model())
         log.info("local catalog refreshed from the server: %d issues, %d chunks", len(issues), len(chunks))
 
+    # --- other records the application keeps beside the index (announcement state) -------------
+    def put_records(self, keys: list[str], metas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(keys), 1000):
+            part = keys[start : start + 1000]
+            self._meta.upsert(ids=part, embeddings=[_NO_VECTOR] * len(part),
+                              metadatas=[_clean(m) for m in metas[start : start + 1000]])
+
+    def get_record(self, key: str) -> dict[str, Any] | None:
+        return self._get_meta(key)
+
+    def find_records(self, where: dict[str, Any]) -> list[dict[str, Any]]:
+        return [dict(m) for m in self._meta.get(where=where, include=["metadatas"])["metadatas"]]
+
+    def delete_record(self, key: str) -> None:
+        self._meta.delete(ids=[key])
+
     # --- leases ---------------------------------------------------------------------------------
     def acquire(self, name: str, holder: str, ttl: float, wait: float = 0.0, settle: float = 0.3) -> bool:
         """Take lease ``name`` for ``ttl`` seconds. Without compare-and-swap in Chroma: write, wait, read back."""

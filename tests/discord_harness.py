@@ -11,10 +11,9 @@ from pathlib import Path
 import discord
 import yarl
 
-from bot.announce.state import AnnounceState
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
-from bot.services import Services, build_services
+from bot.services import Services, build_services, open_announce_state
 from bot.settings import Settings, load_settings
 from bot.sources import SourceSync
 from index.catalog import Catalog
@@ -53,11 +52,13 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     sync.sync()
     services.indexer.reindex(settings.source_specs())
     reader = Catalog(settings.catalog_path, shared=True)
-    retriever = retriever_class(reader, services.store(), services.embedder, settings.data_dir / "keyword-index")
+    retriever = retriever_class(reader, services.store(), services.embedder, settings.data_dir / "keyword-index",
+                                shared=services.shared() if services.shared else None)
     runner = ReindexRunner(services.indexer, settings.source_specs,
                            before=lambda force, only: sync.sync(force=force, only=only))
-    state = AnnounceState(settings.announce_state_path)
-    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner, announce_state=state)
+    state = open_announce_state(settings, services)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner, announce_state=state,
+                       shared=services.shared() if services.shared else None)
     task = asyncio.create_task(bot.start(server.token))
     try:
         ready = asyncio.create_task(bot.wait_until_ready())

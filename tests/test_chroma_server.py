@@ -139,3 +139,42 @@ def test_only_one_process_holds_the_announcer_lease(server):
     time.sleep(2.2)  # the holder died: the lease expires and the other takes over
     assert states[1].acquire("announcer:1", "host-b:2", ttl=2)
     assert states[1].holder("announcer:1") == "host-b:2"
+
+
+@chroma_server
+def test_a_bot_on_another_host_takes_over_announcing_without_reposting_or_losing(tmp_path, server, embedder):
+    import asyncio
+
+    from tests.discord_api import DiscordTestServer
+    from tests.discord_harness import running_bot
+    from tests.test_announce import Clock, control, urls, write_issue
+
+    folder = tmp_path / "weekly"
+    folder.mkdir()
+    write_issue(folder, 1, date="2024-01-01")
+    hosts = [tmp_path / "host-a", tmp_path / "host-b"]
+    for h in hosts:
+        h.mkdir()
+
+    async def scenario():
+        discord = await DiscordTestServer().start()
+        kwargs = {"server": discord, "sources": [("weekly", folder)], "extra": f'[chroma]\nurl = "{server.url}"\n',
+                  "source_extra": {"weekly": f"announce_channel_id = {discord.channel_id}"}}
+        try:
+            async with running_bot(hosts[0], folder, embedder, **kwargs) as r:
+                cog = await control(r, Clock())
+                await cog.tick()  # first start: issue 1 recorded, not posted
+                write_issue(folder, 2, date="2024-01-08")
+                await cog.tick()
+            # host A is gone; host B, with an empty data folder, takes over the announcer lease
+            write_issue(folder, 3, date="2024-01-15")
+            async with running_bot(hosts[1], folder, embedder, **kwargs) as r:
+                cog = await control(r, Clock())
+                cog.lease = None  # host A's lease would only expire after three intervals
+                await cog.tick()
+                await cog.tick()
+            assert urls(discord, discord.channel_id) == [
+                "https://newsletter.example.org/issues/issue_002/", "https://newsletter.example.org/issues/issue_003/"]
+        finally:
+            await discord.stop()
+    asyncio.run(scenario())

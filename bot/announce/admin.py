@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from bot.settings import Settings
 from index.catalog import Catalog
 
 
-def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState) -> list[str]:
+def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState | SharedAnnounceState) -> list[str]:
     lines: list[str] = []
     for src in settings.sources:
         if not src.announce_channel_id:
@@ -46,7 +47,7 @@ def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState) ->
     return lines
 
 
-def mark_all(settings: Settings, catalog: Catalog, state: AnnounceState) -> int:
+def mark_all(settings: Settings, catalog: Catalog, state: AnnounceState | SharedAnnounceState) -> int:
     total = 0
     for src in settings.sources:
         rows = catalog.execute("SELECT path, hash FROM issues WHERE source = ? AND status = 'indexed'",

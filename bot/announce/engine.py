@@ -22,6 +22,7 @@ import aiohttp
 import discord
 
 from bot.announce.post import Post, make_post, nonce_for
+from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from index.catalog import Catalog
 from index.issue import IssueReadError, SourceSpec, read_issue
@@ -59,7 +60,7 @@ def backoff(attempts: int, base: float = 15.0) -> float:
 
 
 class Announcer:
-    def __init__(self, catalog: Catalog, state: AnnounceState, poster: Poster, targets: Sequence[Target], *,
+    def __init__(self, catalog: Catalog, state: AnnounceState | SharedAnnounceState, poster: Poster, targets: Sequence[Target], *,
                  backfill: int = 0, on_edit: str = "edit", clock: Callable[[], float] = time.time,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.catalog = catalog
