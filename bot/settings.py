@@ -9,6 +9,7 @@ overridden by environment variables ``BACKISSUE_…`` (``__`` for nesting, for e
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -95,6 +96,8 @@ class ChromaSettings(_Section):
     def _url(cls, v: str) -> str:
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("must be empty (embedded store) or start with http:// or https://")
+        if "@" in v.split("//", 1)[-1].split("/")[0]:
+            raise ValueError("must not carry credentials; set BACKISSUE_CHROMA__TOKEN in the environment instead")
         return v
 
 
@@ -245,6 +248,8 @@ def _describe(err: dict[str, Any], file: Path | None) -> str:
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the keys)"
     value = err.get("input")
+    if isinstance(value, str):
+        value = re.sub(r"//[^/@\s]+@", "//***@", value)  # never echo credentials in a URL
     shown = "" if isinstance(value, (dict, list)) or err.get("type") in ("missing", "extra_forbidden") else f" (got {value!r})"
     return f"{key or 'settings'}: {msg}{shown} — in {where}"
 

@@ -61,6 +61,8 @@ def test_bad_settings_name_the_key_the_file_and_the_reason(tmp_path, samples):
 
     r = bot("--config", str(cfg), "status", env={"BACKISSUE_CHROMA__URL": "chroma.internal:8000"})
     assert r.returncode == 2 and "BACKISSUE_CHROMA__URL" in r.stderr
+    r = bot("--config", str(cfg), "status", env={"BACKISSUE_CHROMA__URL": "https://admin:hunter2@chroma.internal"})
+    assert r.returncode == 2 and "must not carry credentials" in r.stderr and "hunter2" not in r.stderr
 
     broken = tmp_path / "broken.toml"
     broken.write_text("data_dir = \n")
