@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
 import urllib.parse
+from collections.abc import Iterator
 
 import aiohttp
 import discord
@@ -15,10 +17,11 @@ import yarl
 
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
-from bot.services import build_services, open_announce_state
+from bot.services import Services, build_services, open_announce_state
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.catalog import Catalog
+from index.search import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def discord_token(settings: Settings) -> str | None:
     return os.environ.get("DISCORD_TOKEN", "").strip() or None
 
 
-def _point_at(settings: Settings) -> str:
+def point_at(settings: Settings) -> str:
     """Use a Discord-compatible API other than Discord's (a test server, a proxy) when configured."""
     api = settings.discord.api_base.rstrip("/")
     if api:
@@ -41,6 +44,30 @@ def _point_at(settings: Settings) -> str:
     if settings.discord.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
     return urllib.parse.urlsplit(discord.http.Route.BASE).netloc
+
+
+@contextlib.contextmanager
+def wired_bot(settings: Settings, services: Services, *,
+              retriever_class: type[Retriever] = Retriever) -> Iterator[BackissueBot]:
+    """The bot with everything it uses, built once from the services; closed again afterwards.
+
+    Readers search through their own catalog connection, so a reindex's open transaction never
+    shows half-written state to them; reindexes (and git fetches before them) run on one thread.
+    """
+    reader = Catalog(settings.catalog_path, shared=True)
+    sync = SourceSync(settings)
+    runner = ReindexRunner(services.indexer, settings.source_specs,
+                           before=lambda force, only: sync.sync(force=force, only=only))
+    announce_state = open_announce_state(settings, services)
+    bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
+                       reader=reader, runner=runner, announce_state=announce_state,
+                       shared=services.shared() if services.shared else None)
+    try:
+        yield bot
+    finally:
+        runner.shutdown()
+        announce_state.close()
+        reader.close()
 
 
 async def _serve(bot: BackissueBot, token: str) -> None:
@@ -57,19 +84,12 @@ def run_bot(settings: Settings) -> int:
         print("bot: no Discord token. Set DISCORD_TOKEN (or BACKISSUE_DISCORD__TOKEN) in the environment;"
               " see the README for creating the bot and its token.", file=sys.stderr)
         return EXIT_NO_TOKEN
-    host = _point_at(settings)
+    host = point_at(settings)
     discord.utils.setup_logging(level=logging.INFO, root=True)
     services = build_services(settings, purpose="bot run", shared=True)
-    reader = Catalog(settings.catalog_path, shared=True)
-    retriever = services.retriever(reader)
-    sync = SourceSync(settings)
-    runner = ReindexRunner(services.indexer, settings.source_specs,
-                           before=lambda force, only: sync.sync(force=force, only=only))
-    announce_state = open_announce_state(settings, services)
-    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
-                       announce_state=announce_state, shared=services.shared() if services.shared else None)
     try:
-        asyncio.run(_serve(bot, token))
+        with wired_bot(settings, services) as bot:
+            asyncio.run(_serve(bot, token))
     except discord.LoginFailure:
         print("bot: Discord rejected the token (401 Unauthorized). Check DISCORD_TOKEN: it is the bot token from"
               " the Developer Portal's Bot page, not the application id or the client secret.", file=sys.stderr)
@@ -82,8 +102,5 @@ def run_bot(settings: Settings) -> int:
               file=sys.stderr)
         return EXIT_UNREACHABLE
     finally:
-        runner.shutdown()
-        announce_state.close()
-        reader.close()
         services.close()
     return 0

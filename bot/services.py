@@ -28,9 +28,10 @@ class Services:
     lock: DataDirLock | None = None
     shared: Callable[[], SharedState] | None = None  # server mode: the index's state in the server
 
-    def retriever(self, catalog: Catalog | None = None) -> Retriever:
-        return Retriever(catalog or self.catalog, self.store(), self.embedder, self.settings.data_dir / "keyword-index",
-                         shared=self.shared() if self.shared is not None else None)
+    def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever) -> Retriever:
+        return retriever_class(catalog or self.catalog, self.store(), self.embedder,
+                               self.settings.data_dir / "keyword-index",
+                               shared=self.shared() if self.shared is not None else None)
 
     def close(self) -> None:
         self.catalog.close()

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import discord
-import yarl
 
 from bot.client import BackissueBot
 from bot.jobs import ReindexRunner
-from bot.services import Services, build_services, open_announce_state
+from bot.run import point_at, wired_bot
+from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from bot.sources import SourceSync
-from index.catalog import Catalog
 from index.search import Retriever
 from tests.conftest import write_config
 from tests.discord_api import DiscordTestServer
@@ -45,36 +44,26 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
                        source_extra=source_extra)
     settings = load_settings(cfg)
     old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = server.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
+    point_at(settings)  # as bot run does: the API base and gateway from [discord]
     services = build_services(settings, purpose="discord test", shared=True, embedder=embedder)  # type: ignore[arg-type]
-    sync = SourceSync(settings)
-    sync.sync()
-    services.indexer.reindex(settings.source_specs())
-    reader = Catalog(settings.catalog_path, shared=True)
-    retriever = retriever_class(reader, services.store(), services.embedder, settings.data_dir / "keyword-index",
-                                shared=services.shared() if services.shared else None)
-    runner = ReindexRunner(services.indexer, settings.source_specs,
-                           before=lambda force, only: sync.sync(force=force, only=only))
-    state = open_announce_state(settings, services)
-    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner, announce_state=state,
-                       shared=services.shared() if services.shared else None)
-    task = asyncio.create_task(bot.start(server.token))
     try:
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, task}, timeout=90, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            task.result()  # the bot stopped: raise its error
-        if ready not in done:
-            raise TimeoutError("the bot did not become ready")
-        yield Running(server, bot, services, runner, settings)
+        SourceSync(settings).sync()
+        services.indexer.reindex(settings.source_specs())
+        with wired_bot(settings, services, retriever_class=retriever_class) as bot:
+            task = asyncio.create_task(bot.start(server.token))
+            try:
+                ready = asyncio.create_task(bot.wait_until_ready())
+                done, _ = await asyncio.wait({ready, task}, timeout=90, return_when=asyncio.FIRST_COMPLETED)
+                if task in done:
+                    task.result()  # the bot stopped: raise its error
+                if ready not in done:
+                    raise TimeoutError("the bot did not become ready")
+                yield Running(server, bot, services, bot.runner, settings)
+            finally:
+                await bot.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, 10)
     finally:
-        await bot.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
-        runner.shutdown()
-        state.close()
-        reader.close()
         services.close()
         if own_server:
             await server.stop()
