@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as bot.cli.main does, before numpy loads
@@ -13,6 +14,7 @@ SHARED = Path(os.environ.get("BACKISSUE_SHARED", ROOT.parent / "shared"))
 CORPORA = SHARED / "corpora"
 ALL_ARCHIVES = ["last-week-in-ai", "nlp-newsletter", "rust-osdev-this-month", "this-week-in-rust"]
 EVAL_ARCHIVES = ["last-week-in-ai", "rust-osdev-this-month", "nlp-newsletter"]
+BENCH_DATA = Path(tempfile.gettempdir()) / "backissue-bench" / "data"  # all four archives, shared by the benchmarks
 
 
 def write_config(path: Path, data_dir: Path, archives: list[str], *, batch_size: int = 32) -> Path:

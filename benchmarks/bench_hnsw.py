@@ -13,18 +13,17 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import SHARED
+from benchmarks._common import BENCH_DATA, SHARED
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-bench" / "data")
+    ap.add_argument("--data-dir", type=Path, default=BENCH_DATA)
     ap.add_argument("--k", type=int, default=80)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--ef", type=int, nargs="+", default=[50, 100, 200, 400])

@@ -14,17 +14,16 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, require_shared, write_config
+from benchmarks._common import ALL_ARCHIVES, BENCH_DATA, require_shared, write_config
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-bench" / "data")
+    ap.add_argument("--data-dir", type=Path, default=BENCH_DATA)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     require_shared()

@@ -19,12 +19,11 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, SHARED, open_index, require_shared
+from benchmarks._common import ALL_ARCHIVES, BENCH_DATA, SHARED, open_index, require_shared
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -34,7 +33,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-bench" / "data")
+    ap.add_argument("--data-dir", type=Path, default=BENCH_DATA)
     ap.add_argument("--questions", type=int, default=240)
     args = ap.parse_args()
     require_shared()

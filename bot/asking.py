@@ -13,18 +13,16 @@ from bot.progress import Progress
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
-from index.search import MAX_K, Answer, Filters
+from index.search import MAX_K, Answer, Filters, parse_day
 
 
 class UsageError(Exception):
     """A command-line argument is unusable; the message says which and why."""
 
 
-def parse_day(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
+def _day_option(value: str | None, option: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
         raise UsageError(f"{option} must be a date like 2024-10-26, not {value!r}") from None
 
@@ -69,7 +67,7 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
     if source is not None and source not in {s.name for s in settings.sources}:
         names = ", ".join(s.name for s in settings.sources)
         raise UsageError(f"--source {source!r} is not a configured source (sources: {names})")
-    filters = Filters(source=source, since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+    filters = Filters(source=source, since=_day_option(since, "--since"), until=_day_option(until, "--until"))
     services = build_services(settings, purpose="bot ask")
     try:
         ensure_indexed(services)

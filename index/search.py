@@ -33,6 +33,11 @@ CANDIDATES = 100  # sections taken from the keyword ranking before fusion
 DENSE_CANDIDATES = 60  # sections taken from the dense ranking before fusion
 
 
+def parse_day(value: str | None) -> dt.date | None:
+    """A YYYY-MM-DD filter date; None when absent. Raises ValueError for anything else."""
+    return dt.date.fromisoformat(value) if value else None
+
+
 @dataclass(frozen=True)
 class Filters:
     source: str | None = None

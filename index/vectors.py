@@ -19,8 +19,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 COLLECTION = "backissue-chunks"
-# Measured on the shared archives' real chunk embeddings (benchmarks/bench_hnsw.py):
-# with these settings HNSW returned every hit that exact search did.
+# Chroma's own index settings. Retrieval does not rely on them: measured on the shared archives
+# (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search.py
+# searches exactly over the vectors it reads from here.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 
 

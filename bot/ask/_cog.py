@@ -13,17 +13,15 @@ from discord.ext import commands
 
 from bot.ask.render import Rendered, clip, render_answer, render_error
 from index.catalog import Catalog
-from index.search import MAX_K, Filters, Retriever
+from index.search import MAX_K, Filters, Retriever, parse_day
 
 log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()
 
 
 def _day(value: str | None, name: str) -> dt.date | None:
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        return parse_day(value.strip() if value else None)
     except ValueError:
         raise ValueError(f"`{name}` must be a date like 2024-10-26.") from None
 
