@@ -232,6 +232,15 @@ def _find_secrets(data: Any, prefix: str = "") -> list[str]:
     return found
 
 
+def _secret_variable(key: str) -> str:
+    """The environment variable that carries the secret a config file tried to hold."""
+    if key.lower() in ("token", "discord_token", "discord.token"):
+        return "DISCORD_TOKEN"
+    if key.startswith("sources["):
+        return "an environment variable named by the source's token_env"
+    return ENV_PREFIX + key.replace(".", "__").upper()
+
+
 def _describe(err: dict[str, Any], file: Path | None) -> str:
     loc = err.get("loc", ())
     key = ""
@@ -245,6 +254,8 @@ def _describe(err: dict[str, Any], file: Path | None) -> str:
     else:
         where = "the built-in defaults"
     msg = err.get("msg", "invalid")
+    if err.get("type") == "value_error":
+        msg = msg.removeprefix("Value error, ")  # the validator's own words, without pydantic's label
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the keys)"
     value = err.get("input")
@@ -259,8 +270,11 @@ def load_settings(explicit: Path | None = None) -> Settings:
     path = config_path(explicit)
     base = Path.cwd()
     if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
+        if path.is_dir():
+            raise ConfigError(f"config file {path} is a folder; give the TOML file inside it"
+                              f" (for example {path / 'config.toml'})")
+        if not path.exists():
+            raise ConfigError(f"config file {path} does not exist (config.example.toml shows every key)")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -269,10 +283,11 @@ def load_settings(explicit: Path | None = None) -> Settings:
             raise ConfigError(f"cannot read config file {path}: {exc}") from None
         secrets = _find_secrets(data)
         if secrets:
-            raise ConfigError(
-                f"{path}: {', '.join(secrets)} looks like a secret; secrets are read only from the environment"
-                " (for example DISCORD_TOKEN), never from the config file"
-            )
+            where = "; ".join(f"{key}: set {_secret_variable(key)} instead" for key in secrets)
+            raise ConfigError(f"{path}: secrets are read only from the environment, never from the config file — {where}")
+        if isinstance(data.get("sources"), dict):
+            raise ConfigError(f"{path}: sources must be a list of tables: write each source as [[sources]]"
+                              " (two brackets), not [sources]")
         base = path.resolve().parent
 
     class _FromFile(Settings):

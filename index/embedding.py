@@ -86,14 +86,18 @@ class Embedder:
         try:
             return SentenceTransformer(target, device=self.device)
         except Exception as exc:
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            hint = (
-                " It is not a local folder and downloads are off (HF_HUB_OFFLINE=1): give the path of a"
-                " downloaded model, or a name already in the Hugging Face cache."
-                if offline and not Path(target).exists()
-                else ""
-            )
-            raise ModelLoadError(f"cannot load embedding model {self.model_name!r}: {exc}.{hint}") from exc
+            raise ModelLoadError(self._load_failure(target, exc)) from exc
+
+    def _load_failure(self, target: str, exc: Exception) -> str:
+        """Name the real cause: with downloads off, nothing was contacted, whatever the library says."""
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        if offline and not Path(target).exists():
+            return (f"cannot load embedding model {self.model_name!r}: it is not a folder on this machine, not a model"
+                    " shipped in an installed package, and not in the Hugging Face cache; nothing was downloaded"
+                    " (downloads are off: HF_HUB_OFFLINE=1). Set [embedding] model to the path of a downloaded model,"
+                    f" or remove it to use the default ({DEFAULT_MODEL}).")
+        reason = " ".join(str(exc).split()).rstrip(".")
+        return f"cannot load embedding model {self.model_name!r}: {reason}."
 
     @property
     def max_tokens(self) -> int:

@@ -1,0 +1,62 @@
+"""What a new user reads when the configuration is wrong: the real cause and the fix, in our words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    return str(err.value)
+
+
+def test_a_validators_reason_reads_without_the_libraries_label(tmp_path):
+    message = _error(tmp_path, '[chroma]\nurl = "ftp://chroma.internal"\n')
+    assert "chroma.url: must be empty (embedded store)" in message
+    assert "Value error" not in message
+    message = _error(tmp_path, '[[sources]]\nname = "weekly"\npath = "."\nbase_url = "example.com"\n')
+    assert "sources[0].base_url: must start with http:// or https://" in message and "Value error" not in message
+
+
+def test_a_folder_given_as_the_config_file_is_called_a_folder(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert "is a folder" in str(err.value) and "does not exist" not in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path / "missing.toml")
+    assert "does not exist" in str(err.value)
+
+
+def test_sources_written_as_one_table_suggests_the_list_form(tmp_path):
+    message = _error(tmp_path, '[sources]\nname = "weekly"\npath = "content"\n')
+    assert "[[sources]]" in message
+
+
+@pytest.mark.parametrize(("toml", "variable"), [
+    ('[chroma]\ntoken = "s3cr3t"\n', "BACKISSUE_CHROMA__TOKEN"),
+    ('[discord]\ntoken = "s3cr3t"\n', "DISCORD_TOKEN"),
+    ('token = "s3cr3t"\n', "DISCORD_TOKEN"),
+])
+def test_a_secret_in_the_file_names_the_variable_that_carries_it(tmp_path, toml, variable):
+    message = _error(tmp_path, toml)
+    assert f"set {variable} instead" in message and "s3cr3t" not in message
+    if variable != "DISCORD_TOKEN":
+        assert "DISCORD_TOKEN" not in message
+
+
+def test_an_unavailable_model_does_not_claim_a_connection_was_tried(monkeypatch):
+    from index.embedding import Embedder, ModelLoadError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError) as err:
+        Embedder("no-such-org/no-such-model").model()
+    message = str(err.value)
+    assert "no-such-org/no-such-model" in message and "nothing was downloaded" in message
+    assert "huggingface.co" not in message and "connect" not in message
