@@ -4,8 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The CPU build of PyTorch. On Linux, plain `pip install torch` pulls a multi-GB CUDA build;
-# point TORCH_INDEX at PyTorch's CPU wheel index to avoid it (see the README).
+# PyTorch: scripts/install.sh takes the CPU build by default (on Linux, plain `pip install torch` pulls a
+# multi-GB CUDA build); TORCH_INDEX picks another wheel index (see the README).
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 export TORCH_SPEC TORCH_INDEX PYTHON
