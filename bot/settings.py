@@ -232,13 +232,18 @@ def _find_secrets(data: Any, prefix: str = "") -> list[str]:
     return found
 
 
-def _secret_variable(key: str) -> str:
-    """The environment variable that carries the secret a config file tried to hold."""
-    if key.lower() in ("token", "discord_token", "discord.token"):
-        return "DISCORD_TOKEN"
+# the secrets backissue reads, and where each one comes from
+SECRET_VARIABLES = {"token": "DISCORD_TOKEN", "discord_token": "DISCORD_TOKEN", "discord.token": "DISCORD_TOKEN",
+                    "chroma.token": f"{ENV_PREFIX}CHROMA__TOKEN"}
+
+
+def _secret_advice(key: str) -> str:
+    """Where the secret a config file tried to hold belongs; no variable is invented for a key that is no setting."""
+    if key.lower() in SECRET_VARIABLES:
+        return f"set {SECRET_VARIABLES[key.lower()]} instead"
     if key.startswith("sources["):
-        return "an environment variable named by the source's token_env"
-    return ENV_PREFIX + key.replace(".", "__").upper()
+        return "set an environment variable named by the source's token_env instead"
+    return "no setting reads this key; remove it"
 
 
 def _describe(err: dict[str, Any], file: Path | None) -> str:
@@ -283,7 +288,7 @@ def load_settings(explicit: Path | None = None) -> Settings:
             raise ConfigError(f"cannot read config file {path}: {exc}") from None
         secrets = _find_secrets(data)
         if secrets:
-            where = "; ".join(f"{key}: set {_secret_variable(key)} instead" for key in secrets)
+            where = "; ".join(f"{key}: {_secret_advice(key)}" for key in secrets)
             raise ConfigError(f"{path}: secrets are read only from the environment, never from the config file — {where}")
         if isinstance(data.get("sources"), dict):
             raise ConfigError(f"{path}: sources must be a list of tables: write each source as [[sources]]"

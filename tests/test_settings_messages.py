@@ -43,6 +43,7 @@ def test_sources_written_as_one_table_suggests_the_list_form(tmp_path):
     ('[chroma]\ntoken = "s3cr3t"\n', "BACKISSUE_CHROMA__TOKEN"),
     ('[discord]\ntoken = "s3cr3t"\n', "DISCORD_TOKEN"),
     ('token = "s3cr3t"\n', "DISCORD_TOKEN"),
+    ('[[sources]]\nname = "weekly"\npath = "."\ntoken = "s3cr3t"\n', "an environment variable named by the source's token_env"),
 ])
 def test_a_secret_in_the_file_names_the_variable_that_carries_it(tmp_path, toml, variable):
     message = _error(tmp_path, toml)
@@ -60,3 +61,9 @@ def test_an_unavailable_model_does_not_claim_a_connection_was_tried(monkeypatch)
     message = str(err.value)
     assert "no-such-org/no-such-model" in message and "nothing was downloaded" in message
     assert "huggingface.co" not in message and "connect" not in message
+
+
+def test_a_secret_looking_key_that_is_no_setting_gets_no_invented_variable(tmp_path):
+    message = _error(tmp_path, '[embedding]\napi_key = "s3cr3t"\n')
+    assert "embedding.api_key" in message and "no setting" in message
+    assert "BACKISSUE_EMBEDDING__API_KEY" not in message and "s3cr3t" not in message
