@@ -91,6 +91,7 @@ class BackissueBot(commands.Bot):
     @tasks.loop(seconds=30)
     async def _health(self) -> None:
         """Tell `bot health` (the container's HEALTHCHECK) that this process is connected to Discord."""
+        # a write of a few bytes to a local file, kept on the loop: a thread could land it after close()'s
         write_health(self.settings.health_path, connected=self.is_ready() and not self.is_closed(),
                      latency=self.latency)
 

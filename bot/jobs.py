@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import dataclasses
 import datetime as dt
@@ -65,22 +66,33 @@ class ReindexRunner:
             self.running = Job(requested_by, full, source, dt.datetime.now(dt.timezone.utc))
             self.progress = None
             self.current = self._pool.submit(self._run, full, source, force_fetch)
+            self.current.add_done_callback(self._ended)
             return self.current
+
+    def _ended(self, future: concurrent.futures.Future[ReindexSummary]) -> None:
+        if future.cancelled():  # cancelled before it began (shutdown): _run never clears the job
+            with self._lock:
+                self.running = None
+
+    async def wait(self, future: concurrent.futures.Future[ReindexSummary]) -> ReindexSummary:
+        """Wait for a job without cancelling it when the waiter is cancelled (a loop stopping, a reply
+        abandoned): a reindex others wait for too runs to its end."""
+        return await asyncio.shield(asyncio.wrap_future(future))
 
     def _progress(self, done: int, total: int, _label: str) -> None:
         self.progress = (done, total)
 
     def _fingerprints(self, names: list[str]) -> dict[str, str]:
+        """Per source, a digest of what the catalog holds (each issue's path, hash and status)."""
         out = {}
         for name in names:
-            rows = self._indexer.catalog.execute(
-                "SELECT path, hash, status FROM issues WHERE source = ? ORDER BY path", (name,)).fetchall()
+            rows = sorted((r.path, r.hash, r.status) for r in self._indexer.catalog.issue_rows(name).values())
             out[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
         return out
 
     def _run(self, full: bool, source: str | None, force_fetch: bool) -> ReindexSummary:
         try:
-            if not self._indexer.catalog.execute("SELECT 1 FROM issues LIMIT 1").fetchone() and self.running:
+            if self.running and not self._indexer.catalog.count("issues"):
                 self.running = dataclasses.replace(self.running, first=True)
             if self._before is not None:
                 self._before(force_fetch, source)

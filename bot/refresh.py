@@ -3,7 +3,6 @@ git sources by fetch). The announcer, when configured, rides on the same loop (b
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from discord.ext import commands, tasks
@@ -31,7 +30,7 @@ class RefreshCog(commands.Cog):
         future = self.runner.start(requested_by="refresh", force_fetch=False) or self.runner.current
         if future is not None:
             try:
-                await asyncio.wrap_future(future)
+                await self.runner.wait(future)
             except Exception:  # logged by the runner
                 log.warning("refreshing the index failed; trying again next interval")
 

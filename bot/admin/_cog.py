@@ -50,7 +50,7 @@ class AdminCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            summary = await asyncio.wrap_future(future)
+            summary = await self.runner.wait(future)
             text = reindex_reply(summary)
         except Exception as exc:  # the job logged the details
             text = f"The reindex failed: {exc}"

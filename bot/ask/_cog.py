@@ -99,7 +99,7 @@ class AskCog(commands.Cog):
     async def _issue_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         choices: list[app_commands.Choice[str]] = []
-        for _source, path, title, date in self.catalog.issue_titles():
+        for _source, path, title, date in await asyncio.to_thread(self.catalog.issue_titles):
             if needle and needle not in title.lower() and needle not in path.lower():
                 continue
             label = clip(f"{title} ({date})" if date else title, 100)
