@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 
 import discord
 from discord.ext import commands, tasks
@@ -63,7 +64,9 @@ class BackissueBot(commands.Bot):
             interval = s.index.refresh_seconds or s.announce.interval_seconds  # announcing rides on the refresh loop
             lease = release = None
             if self.shared is not None:  # several processes share the index: one of them announces
-                shared, holder, name = self.shared, holder_id(), f"announcer:{self.application_id}"
+                # this bot instance: two containers can share a host name and pid 1
+                shared, name = self.shared, f"announcer:{self.application_id}"
+                holder = f"{holder_id()}:{secrets.token_hex(4)}"
                 lease = lambda: shared.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
                 release = lambda: shared.release(name, holder)  # noqa: E731
             await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease, release=release))
