@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 import time
 
 import pytest
 
+from index.catalog import Catalog
 from tests.conftest import ROOT, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_harness import running_bot
@@ -100,3 +102,30 @@ def test_an_edit_and_a_deletion_in_a_folder_source_reach_ask_without_any_announc
             assert "checked never" not in field and "last change seen never" not in field
             assert "newest: Oct 12 Weekly Newsletter (2024-10-12)" in field
     asyncio.run(scenario())
+
+
+def test_while_the_first_index_runs_ask_and_status_say_how_far_it_is(tmp_path, samples, embedder):
+    catalog = tmp_path / "data" / "catalog.sqlite3"
+    made = Catalog(catalog)  # the file exists, as after an earlier start that was stopped before indexing
+    made.set_meta("model", embedder.identity)
+    made.close()
+    blocker = sqlite3.connect(catalog, timeout=30, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the first index cannot record anything until the test lets it
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder, prebuilt=False, settle=False) as r:
+            msg = await ask(r.server, "what is layer skip")
+            assert not msg["embeds"]
+            files = len([p for p in samples.rglob("*.md") if p.name != "README.md"])  # published or held back
+            assert f"Indexing the archive is under way (0 of {files} issues)" in msg["content"]
+            status = await (await r.server.interact("status", {})).answered()
+            footer = (status.original or status.messages[-1])["embeds"][0]["footer"]["text"]
+            assert "reindex running since" in footer and f"(0 of {files} issues)" in footer
+            blocker.execute("ROLLBACK")
+            await r.runner.wait(r.runner.current)
+            msg = await ask(r.server, "what is layer skip")
+            assert msg["embeds"][0]["url"] == LAYERSKIP_URL and "under way" not in (msg["content"] or "")
+    try:
+        asyncio.run(scenario())
+    finally:
+        blocker.close()
