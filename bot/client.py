@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 
 import discord
 from discord.ext import commands, tasks
@@ -19,6 +20,7 @@ from bot.ask._cog import AskCog
 from bot.control import ControlServer
 from bot.health import write_health
 from bot.jobs import ReindexRunner
+from bot.refresh import RefreshCog
 from bot.settings import Settings
 from index.catalog import Catalog
 from index.search import Retriever
@@ -53,19 +55,25 @@ class BackissueBot(commands.Bot):
     async def setup_hook(self) -> None:
         s = self.settings
         await self.add_cog(AskCog(self.retriever, self.reader, [x.name for x in s.sources],
-                                  rate=s.discord.ask_rate, per=s.discord.ask_per_seconds))
+                                  rate=s.discord.ask_rate, per=s.discord.ask_per_seconds, runner=self.runner))
         await self.add_cog(AdminCog(self.runner, s, self.reader, self.started, self.announce_state))
         targets = announce_targets(s)
         if targets and self.announce_state is not None:
             self.announcer = Announcer(self.reader, self.announce_state, DiscordPoster(self), targets,
                                        backfill=s.announce.backfill, on_edit=s.announce.on_edit)
-            interval = s.announce.interval_seconds
-            lease = None
+            interval = s.index.refresh_seconds or s.announce.interval_seconds  # announcing rides on the refresh loop
+            lease = release = None
             if self.shared is not None:  # several processes share the index: one of them announces
-                shared, holder = self.shared, holder_id()
-                lease = lambda: shared.acquire(f"announcer:{self.application_id}", holder,  # noqa: E731
-                                               ttl=max(3 * interval, 180.0), settle=0.3)
-            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease))
+                # this bot instance: two containers can share a host name and pid 1
+                shared, name = self.shared, f"announcer:{self.application_id}"
+                holder = f"{holder_id()}:{secrets.token_hex(4)}"
+                lease = lambda: shared.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
+                release = lambda: shared.release(name, holder)  # noqa: E731
+            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease, release=release))
+        elif s.index.refresh_seconds:
+            await self.add_cog(RefreshCog(self, self.runner, s.index.refresh_seconds))
+        # what is new or changed in the sources is indexed right away, on the reindex thread
+        self.runner.start(requested_by="start", force_fetch=True)
         # load the model and the keyword index before the first question, off the event loop
         await asyncio.to_thread(self.retriever.warm_up)
         await self.control.start()
@@ -86,6 +94,7 @@ class BackissueBot(commands.Bot):
     @tasks.loop(seconds=30)
     async def _health(self) -> None:
         """Tell `bot health` (the container's HEALTHCHECK) that this process is connected to Discord."""
+        # a write of a few bytes to a local file, kept on the loop: a thread could land it after close()'s
         write_health(self.settings.health_path, connected=self.is_ready() and not self.is_closed(),
                      latency=self.latency)
 
@@ -93,5 +102,9 @@ class BackissueBot(commands.Bot):
         if self._health.is_running():
             self._health.cancel()
         write_health(self.settings.health_path, connected=False, latency=None)
+        cog = self.get_cog("AnnounceCog")
+        if isinstance(cog, AnnounceCog):
+            cog.loop.cancel()
+            await cog.give_up_lease()  # another process of this bot takes over at once
         await self.control.stop()
         await super().close()

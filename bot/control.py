@@ -59,7 +59,7 @@ class ControlServer:
         if future is None:
             return {"ok": False, "error": "a reindex is already running in the bot; try again when it is done"}
         try:
-            summary = await asyncio.wrap_future(future)
+            summary = await self.runner.wait(future)
         except Exception as exc:
             return {"ok": False, "error": f"the reindex failed: {exc}"}
         return {"ok": True, "summary": summary.to_dict()}

@@ -1,13 +1,19 @@
-"""Run one reindex at a time in a background thread, for /reindex and the control socket alike."""
+"""Run one reindex at a time in a background thread, for the refresh loop, /reindex and the control socket alike."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from index.indexer import Indexer
 from index.issue import SourceSpec
@@ -22,13 +28,22 @@ class Job:
     full: bool
     source: str | None
     started: dt.datetime
+    first: bool = False  # the index was empty when it began: /ask says indexing is under way
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class ReindexRunner:
-    """Single-flight: while a reindex runs, another request is refused (``start`` returns None)."""
+    """Single-flight: while a reindex runs, another request is refused (``start`` returns None).
+
+    Each run records, per source, when it was checked and when a change was last seen, in
+    ``checks_path`` (JSON) so `bot status` in another process can show it too.
+    """
 
     def __init__(self, indexer: Indexer, specs: Callable[[], Sequence[SourceSpec]],
-                 before: Callable[[bool, str | None], object] | None = None) -> None:
+                 before: Callable[[bool, str | None], object] | None = None, checks_path: Path | None = None) -> None:
         """``before(force, source)`` runs first in the job's thread (fetching git sources)."""
         self._before = before
         self._indexer = indexer
@@ -36,9 +51,12 @@ class ReindexRunner:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
         self._lock = threading.Lock()
         self.running: Job | None = None
+        self.progress: tuple[int, int] | None = None  # (issues done, issues to do) of the running job
         self.last: tuple[dt.datetime, ReindexSummary] | None = None
         self.last_error: str | None = None
         self.current: concurrent.futures.Future[ReindexSummary] | None = None
+        self.checks_path = checks_path
+        self.checks: dict[str, dict[str, str | None]] = read_checks(checks_path)
 
     def start(self, *, full: bool = False, source: str | None = None, requested_by: str = "",
               force_fetch: bool = True) -> concurrent.futures.Future[ReindexSummary] | None:
@@ -46,18 +64,48 @@ class ReindexRunner:
             if self.running is not None:
                 return None
             self.running = Job(requested_by, full, source, dt.datetime.now(dt.timezone.utc))
+            self.progress = None
             self.current = self._pool.submit(self._run, full, source, force_fetch)
+            self.current.add_done_callback(self._ended)
             return self.current
+
+    def _ended(self, future: concurrent.futures.Future[ReindexSummary]) -> None:
+        if future.cancelled():  # cancelled before it began (shutdown): _run never clears the job
+            with self._lock:
+                self.running = None
+
+    async def wait(self, future: concurrent.futures.Future[ReindexSummary]) -> ReindexSummary:
+        """Wait for a job without cancelling it when the waiter is cancelled (a loop stopping, a reply
+        abandoned): a reindex others wait for too runs to its end."""
+        return await asyncio.shield(asyncio.wrap_future(future))
+
+    def _progress(self, done: int, total: int, _label: str) -> None:
+        self.progress = (done, total)
+
+    def _fingerprints(self, names: list[str]) -> dict[str, str]:
+        """Per source, a digest of what the catalog holds (each issue's path, hash and status)."""
+        out = {}
+        for name in names:
+            rows = sorted((r.path, r.hash, r.status) for r in self._indexer.catalog.issue_rows(name).values())
+            out[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        return out
 
     def _run(self, full: bool, source: str | None, force_fetch: bool) -> ReindexSummary:
         try:
+            if self.running and not self._indexer.catalog.count("issues"):
+                self.running = dataclasses.replace(self.running, first=True)
             if self._before is not None:
                 self._before(force_fetch, source)
-            summary = self._indexer.reindex(self._specs(), full=full, only=source)
+            specs = self._specs()
+            names = [s.name for s in specs if source is None or s.name == source]
+            before = self._fingerprints(names)
+            summary = self._indexer.reindex(specs, full=full, only=source, progress=self._progress)
+            self._record_checks(before, self._fingerprints(names))
             self.last = (dt.datetime.now(dt.timezone.utc), summary)
             self.last_error = None
-            log.info("reindex done: %d new, %d changed, %d removed, %d failed", summary.new, summary.changed,
-                     summary.removed, len(summary.failed))
+            level = logging.INFO if summary.new or summary.changed or summary.removed or summary.failed else logging.DEBUG
+            log.log(level, "reindex done: %d new, %d changed, %d removed, %d failed", summary.new, summary.changed,
+                    summary.removed, len(summary.failed))
             return summary
         except Exception as exc:
             self.last_error = str(exc)
@@ -66,6 +114,33 @@ class ReindexRunner:
         finally:
             with self._lock:
                 self.running = None
+                self.progress = None
+
+    def _record_checks(self, before: dict[str, str], after: dict[str, str]) -> None:
+        now = _now()
+        for name, fingerprint in after.items():
+            entry = self.checks.setdefault(name, {"last_checked": None, "last_change": None})
+            entry["last_checked"] = now
+            if fingerprint != before.get(name) or entry.get("last_change") is None:
+                entry["last_change"] = now
+        if self.checks_path is not None:
+            tmp = self.checks_path.with_name(self.checks_path.name + ".tmp")
+            try:
+                tmp.write_text(json.dumps(self.checks))
+                tmp.replace(self.checks_path)
+            except OSError as exc:
+                log.warning("cannot record the source checks in %s: %s", self.checks_path, exc)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def read_checks(path: Path | None) -> dict[str, dict[str, Any]]:
+    """Per source: last_checked, last_change (ISO times), as the running bot last wrote them."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -57,7 +57,8 @@ def wired_bot(settings: Settings, services: Services, *,
     reader = Catalog(settings.catalog_path, shared=True)
     sync = SourceSync(settings)
     runner = ReindexRunner(services.indexer, settings.source_specs,
-                           before=lambda force, only: sync.sync(force=force, only=only))
+                           before=lambda force, only: sync.sync(force=force, only=only),
+                           checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
     bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
                        reader=reader, runner=runner, announce_state=announce_state,
@@ -78,6 +79,22 @@ async def _serve(bot: BackissueBot, token: str) -> None:
         await bot.start(token, reconnect=True)
 
 
+class _NoVoice(logging.Filter):
+    """discord.py warns at every start that voice needs PyNaCl and davey; this bot has no voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("discord.client") and "voice" in record.getMessage().lower())
+
+
+def quiet_discord_logs() -> None:
+    """One handler (the CLI's, one format), each record once; discord.py at INFO, its voice warnings silenced."""
+    root = logging.getLogger()
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    logging.getLogger("discord").setLevel(logging.INFO)
+    logging.getLogger("discord.client").addFilter(_NoVoice())
+
+
 def run_bot(settings: Settings) -> int:
     token = discord_token(settings)
     if token is None:
@@ -85,7 +102,7 @@ def run_bot(settings: Settings) -> int:
               " see the README for creating the bot and its token.", file=sys.stderr)
         return EXIT_NO_TOKEN
     host = point_at(settings)
-    discord.utils.setup_logging(level=logging.INFO, root=True)
+    quiet_discord_logs()
     services = build_services(settings, purpose="bot run", shared=True)
     try:
         with wired_bot(settings, services) as bot:

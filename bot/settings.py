@@ -126,6 +126,14 @@ class AnnounceSettings(_Section):
 class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
+    refresh_seconds: float = Field(default=60.0, ge=0, le=86400, description="0: only at start and on /reindex")
+
+    @field_validator("refresh_seconds")
+    @classmethod
+    def _refresh(cls, v: float) -> float:
+        if 0 < v < 1:
+            raise ValueError("must be 0 (off) or at least 1 second")
+        return v
 
 
 def _default_sources() -> list[SourceSettings]:
@@ -197,6 +205,10 @@ class Settings(BaseSettings):
     @property
     def health_path(self) -> Path:
         return self.data_dir / "health.json"
+
+    @property
+    def checks_path(self) -> Path:
+        return self.data_dir / "source-checks.json"
 
     @property
     def control_socket(self) -> Path:

@@ -9,17 +9,25 @@ from index.catalog import Catalog
 
 
 def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    from bot.jobs import read_checks
     from bot.sources import SourceSync
 
     git = SourceSync(settings).status()
     stats = {s.name: s for s in catalog.stats()}
+    checks = read_checks(settings.checks_path)
+    newest: dict[str, str] = {}
+    for source, _path, title, date in catalog.issue_titles():  # newest first
+        newest.setdefault(source, f"{title} ({date})" if date else title)
     sources = []
     for spec in settings.sources:
         st = stats.get(spec.name)
+        check = checks.get(spec.name, {})
         sources.append({
             "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
             "issues": st.issues if st else 0, "sections": st.sections if st else 0,
             "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
+            "last_checked": check.get("last_checked"), "last_change": check.get("last_change"),
+            "newest": newest.get(spec.name),
         })
     return {"sources": sources, "model": catalog.get_meta("model") or settings.embedding.model,
             "store": settings.store_label, "data_dir": str(settings.data_dir)}
@@ -31,6 +39,8 @@ def status_lines(data: dict[str, Any]) -> list[str]:
         last = s["last_indexed"] or "never"
         lines.append(f"{s['name']}: {s['issues']} issues, {s['sections']} sections, {s['held_back']} held back;"
                      f" last indexed {last}")
+        lines.append(f"  last checked {s['last_checked'] or 'never'}, last change seen {s['last_change'] or 'never'};"
+                     f" newest issue: {s['newest'] or 'none'}")
         if "git" in s:
             g = s["git"]
             lines.append(f"  git: commit {(g['commit'] or 'none')[:12]}, last fetch {g['last_fetch'] or 'never'}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ class Embedder:
         self.device = device
         self.threads = threads
         self._model: SentenceTransformer | None = None
+        self._loading = threading.Lock()  # the reindex thread and the first question may both need it at once
 
     @property
     def identity(self) -> str:
@@ -63,7 +65,9 @@ class Embedder:
 
     def model(self) -> SentenceTransformer:
         if self._model is None:
-            self._model = self._load()
+            with self._loading:
+                if self._model is None:
+                    self._model = self._load()
         return self._model
 
     def _load(self) -> SentenceTransformer:

@@ -182,7 +182,8 @@ class Indexer:
             self.catalog.wipe()
             if shared is not None:
                 shared.wipe()
-        self.catalog.set_meta("model", self.embedder.identity)
+        if self.catalog.get_meta("model") != self.embedder.identity:  # a run with nothing to do writes nothing
+            self.catalog.set_meta("model", self.embedder.identity)
         if shared is not None:
             shared.set_model(self.embedder.identity)
             self._sweep()  # vectors another process's interrupted run left behind

@@ -34,8 +34,11 @@ class Running:
 async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriever_class: type[Retriever] = Retriever,
                       extra: str = "", server: DiscordTestServer | None = None,
                       sources: list[tuple[str, Path]] | None = None,
-                      source_extra: dict[str, str] | None = None) -> AsyncIterator[Running]:
-    """Start the bot on ``issues`` (or ``sources``); ``server`` lets a test restart the bot against the same Discord."""
+                      source_extra: dict[str, str] | None = None, prebuilt: bool = True,
+                      settle: bool = True) -> AsyncIterator[Running]:
+    """Start the bot on ``issues`` (or ``sources``); ``server`` lets a test restart the bot against the same Discord.
+
+    ``prebuilt``: index before the bot starts; ``settle``: wait for the bot's own reindex at start to end."""
     own_server = server is None
     server = server or await DiscordTestServer().start()
     server.identified.clear()
@@ -47,8 +50,9 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     point_at(settings)  # as bot run does: the API base and gateway from [discord]
     services = build_services(settings, purpose="discord test", shared=True, embedder=embedder)  # type: ignore[arg-type]
     try:
-        SourceSync(settings).sync()
-        services.indexer.reindex(settings.source_specs())
+        if prebuilt:
+            SourceSync(settings).sync()
+            services.indexer.reindex(settings.source_specs())
         with wired_bot(settings, services, retriever_class=retriever_class) as bot:
             task = asyncio.create_task(bot.start(server.token))
             try:
@@ -58,6 +62,8 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
                     task.result()  # the bot stopped: raise its error
                 if ready not in done:
                     raise TimeoutError("the bot did not become ready")
+                if settle and bot.runner.current is not None:
+                    await asyncio.wrap_future(bot.runner.current)
                 yield Running(server, bot, services, bot.runner, settings)
             finally:
                 await bot.close()

@@ -50,7 +50,7 @@ class AdminCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            summary = await asyncio.wrap_future(future)
+            summary = await self.runner.wait(future)
             text = reindex_reply(summary)
         except Exception as exc:  # the job logged the details
             text = f"The reindex failed: {exc}"
@@ -62,7 +62,8 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="status", description="What the archive index holds")
     async def status(self, interaction: discord.Interaction) -> None:
         data = await asyncio.to_thread(status_data, self.settings, self.catalog)
-        problems = self.announce_state.problems() if self.announce_state is not None else []
+        # the ledger is SQLite or (server mode) the Chroma server: never on the event loop
+        problems = await asyncio.to_thread(self.announce_state.problems) if self.announce_state is not None else []
         embed = status_embed(data, uptime=dt.datetime.now(dt.timezone.utc) - self.started, runner=self.runner,
                              problems=problems)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)

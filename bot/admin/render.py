@@ -41,6 +41,20 @@ def _ago(when: str | None) -> str:
     return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
 
 
+def progress_text(runner: ReindexRunner) -> str:
+    """How far the running reindex is, e.g. " (120 of 1131 issues)"."""
+    done = runner.progress
+    return f" ({done[0]} of {done[1]} issues)" if done and done[1] else ""
+
+
+def indexing_notice(runner: ReindexRunner) -> str | None:
+    """While the first index of an empty archive runs: say so, and how far it is."""
+    job = runner.running
+    if job is None or not job.first:
+        return None
+    return f"Indexing the archive is under way{progress_text(runner)}; answers come from what is indexed so far."
+
+
 def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner,
                  problems: list[str] | None = None) -> discord.Embed:
     embed = discord.Embed(title="Archive index", color=0x2B6CB0)
@@ -48,14 +62,16 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
         embed.add_field(
             name=clip(s["name"], 256),
             value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
-                       f"last indexed {_ago(s['last_indexed'])}" + _git_line(s.get("git")), 1024),
+                       f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
+                       f" · last change seen {_ago(s.get('last_change'))}\n"
+                       f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git")), 1024),
             inline=False,
         )
     if problems:
         embed.add_field(name="Announcements: needs attention", value=clip("\n".join(problems), 1024), inline=False)
     hours, rest = divmod(int(uptime.total_seconds()), 3600)
     job = runner.running
-    state = f"reindex running since {job.started:%H:%M:%S} UTC" if job else "idle"
+    state = f"reindex running since {job.started:%H:%M:%S} UTC{progress_text(runner)}" if job else "idle"
     if runner.last_error:
         state += f"; last reindex failed: {runner.last_error}"
     store = "Chroma server" if str(data["store"]).startswith("http") else "embedded Chroma"  # no host paths in Discord

@@ -10,26 +10,35 @@ from discord.ext import commands, tasks
 
 from bot.announce.engine import Announcer, Report
 from bot.jobs import ReindexRunner
+from bot.refresh import RefreshCog
 
 log = logging.getLogger(__name__)
 
 
-class AnnounceCog(commands.Cog):
+class AnnounceCog(RefreshCog):
     def __init__(self, bot: commands.Bot, announcer: Announcer, runner: ReindexRunner, interval: float,
-                 lease: Callable[[], bool] | None = None) -> None:
-        """``lease()`` says whether this process may announce (one announcer per bot across processes)."""
+                 lease: Callable[[], bool] | None = None, release: Callable[[], None] | None = None) -> None:
+        """``lease()`` says whether this process may announce (one announcer per bot across processes);
+        ``release()`` gives the lease up at shutdown, so another process takes over at once."""
+        super().__init__(bot, runner, interval)
         self.lease = lease
+        self.release = release
+        self.holding = False
         self._waiting_for_lease = False
-        self.bot = bot
         self.announcer = announcer
-        self.runner = runner
-        self.loop.change_interval(seconds=interval)
-
-    async def cog_load(self) -> None:
-        self.loop.start()
 
     async def cog_unload(self) -> None:
         self.loop.cancel()
+        await self.give_up_lease()
+
+    async def give_up_lease(self) -> None:
+        if self.release is not None and self.holding:
+            self.holding = False
+            try:
+                await asyncio.to_thread(self.release)
+                log.info("announcer lease released")
+            except Exception as exc:  # the server may be gone already; the lease then expires by itself
+                log.warning("could not release the announcer lease: %s", exc)
 
     async def tick(self) -> Report:
         if self.lease is not None and not await asyncio.to_thread(self.lease):
@@ -37,15 +46,10 @@ class AnnounceCog(commands.Cog):
                 log.info("another process of this bot announces; this one stands by")
             self._waiting_for_lease = True
             return Report()
+        self.holding = True
         self._waiting_for_lease = False
-        # index first, so /ask can already cite an issue when its announcement appears;
-        # when a reindex is already running, wait for it instead
-        future = self.runner.start(requested_by="announcer", force_fetch=False) or self.runner.current
-        if future is not None:
-            try:
-                await asyncio.wrap_future(future)
-            except Exception:  # logged by the runner; announce what is indexed anyway
-                log.warning("reindex before announcing failed")
+        # index first, so /ask can already cite an issue when its announcement appears
+        await self.refresh()
         return await self.announcer.run_once()
 
     @tasks.loop(seconds=60)

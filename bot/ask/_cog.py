@@ -11,7 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ask.render import Rendered, clip, render_answer, render_error
+from bot.admin.render import indexing_notice
+from bot.ask.render import CONTENT_MAX, Rendered, clip, render_answer, render_error
+from bot.jobs import ReindexRunner
 from index.catalog import Catalog
 from index.search import MAX_K, Filters, Retriever, parse_day
 
@@ -28,7 +30,8 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *, rate: int = 4,
-                 per: float = 30.0) -> None:
+                 per: float = 30.0, runner: ReindexRunner | None = None) -> None:
+        self.runner = runner
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
@@ -83,6 +86,9 @@ class AskCog(commands.Cog):
         except Exception:
             log.exception("search failed for /ask")
             rendered = render_error(question)
+        notice = indexing_notice(self.runner) if self.runner is not None else None
+        if notice:
+            rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
         await self._reply(interaction, rendered)
 
     async def _reply(self, interaction: discord.Interaction, rendered: Rendered) -> None:
@@ -93,7 +99,7 @@ class AskCog(commands.Cog):
     async def _issue_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         needle = current.strip().lower()
         choices: list[app_commands.Choice[str]] = []
-        for _source, path, title, date in self.catalog.issue_titles():
+        for _source, path, title, date in await asyncio.to_thread(self.catalog.issue_titles):
             if needle and needle not in title.lower() and needle not in path.lower():
                 continue
             label = clip(f"{title} ({date})" if date else title, 100)
