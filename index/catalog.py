@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.migrations import Migrations, has_column, run_script
+
+# the schema as first released; later changes are the migrations below, never edits here
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS issues (
@@ -32,7 +35,6 @@ CREATE TABLE IF NOT EXISTS sections (
     source TEXT NOT NULL, path TEXT NOT NULL, position INTEGER NOT NULL,
     heading TEXT NOT NULL, heading_path TEXT NOT NULL, level INTEGER NOT NULL,
     anchor TEXT NOT NULL, markdown TEXT NOT NULL, text TEXT NOT NULL,
-    link_share REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (source, path, position)
 );
 CREATE TABLE IF NOT EXISTS chunks (
@@ -46,6 +48,18 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, source TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL
 );
 """
+STEPS = Migrations()
+
+
+@STEPS
+def m001_initial(db: sqlite3.Connection) -> None:
+    run_script(db, SCHEMA)  # files made before migrations were recorded already have it: nothing happens
+
+
+@STEPS
+def m002_sections_link_share(db: sqlite3.Connection) -> None:
+    if not has_column(db, "sections", "link_share"):  # files from before migrations may have it already
+        db.execute("ALTER TABLE sections ADD COLUMN link_share REAL NOT NULL DEFAULT 0")
 
 
 @dataclass(frozen=True)
@@ -81,14 +95,7 @@ class Catalog:
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=not shared)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Bring a catalog written by an older version up to this schema."""
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(sections)")}
-        if "link_share" not in columns:
-            self._db.execute("ALTER TABLE sections ADD COLUMN link_share REAL NOT NULL DEFAULT 0")
+        STEPS.apply(self._db)  # bring a catalog written by an older version up to this schema
 
     def close(self) -> None:
         self._db.close()

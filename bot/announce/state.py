@@ -7,6 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.migrations import Migrations, run_script
+
+# the schema as first released; later changes are the migrations below, never edits here
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seeded (source TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS posts (
@@ -25,6 +28,12 @@ CREATE TABLE IF NOT EXISTS channel_errors (
     next_attempt REAL NOT NULL, since TEXT NOT NULL
 );
 """
+STEPS = Migrations()
+
+
+@STEPS
+def m001_initial(db: sqlite3.Connection) -> None:
+    run_script(db, SCHEMA)  # files made before migrations were recorded already have it: nothing happens
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class AnnounceState:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        STEPS.apply(self._db)
 
     def close(self) -> None:
         self._db.close()
