@@ -100,7 +100,7 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
 
 
 def run_announce(settings: Settings, *, dry_run: bool) -> int:
-    from bot.announce.admin import dry_run_lines, mark_all
+    from bot.announce.admin import NOT_INDEXED, dry_run_lines, mark_all
     from bot.services import open_announce_state
     from index.catalog import Catalog
 
@@ -111,6 +111,8 @@ def run_announce(settings: Settings, *, dry_run: bool) -> int:
             print("\n".join(dry_run_lines(settings, catalog, state)))
         else:
             print(f"recorded {mark_all(settings, catalog, state)} issue(s) as announced; nothing was posted")
+            if not catalog.count("issues"):
+                print(f"nothing is indexed yet: {NOT_INDEXED}", file=sys.stderr)
     finally:
         catalog.close()
         state.close()
