@@ -17,8 +17,9 @@ from index.summary import ReindexSummary
 
 
 def format_summary(summary: ReindexSummary) -> str:
+    again = f" {summary.reembedded} re-embedded," if summary.reembedded else ""
     lines = [
-        f"issues: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged,"
+        f"issues: {summary.new} new, {summary.changed} changed,{again} {summary.unchanged} unchanged,"
         f" {summary.removed} removed, {len(summary.held_back)} held back, {len(summary.failed)} failed",
         f"sections: {summary.sections} indexed ({summary.chunks_embedded} chunks embedded this run)"
         f" in {summary.seconds:.1f} s",
@@ -29,6 +30,9 @@ def format_summary(summary: ReindexSummary) -> str:
     if summary.warnings:
         lines.append("recovered with warnings:")
         lines.extend(f"  {r.source}/{r.path}: {r.reason}" for r in summary.warnings)
+    if summary.missing:
+        lines.append("sources not found (check `path` in the configuration):")
+        lines.extend(f"  {r.source}: {r.reason}" for r in summary.missing)
     if summary.failed:
         lines.append("failed:")
         lines.extend(f"  {r.source}/{r.path}: {r.reason}" if r.path else f"  {r.source}: {r.reason}"
@@ -57,7 +61,7 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
         summary = ReindexSummary.from_dict(reply["summary"])
         print("(done by the running bot)")
         print(format_summary(summary))
-        return 1 if summary.failed else 0
+        return exit_code(summary)
     progress = Progress("indexing")
     try:
         report_git(SourceSync(settings).sync(force=True, only=only))
@@ -66,7 +70,12 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
         progress.close()
         services.close()
     print(format_summary(summary))
-    return 1 if summary.failed else 0
+    return exit_code(summary)
+
+
+def exit_code(summary: ReindexSummary) -> int:
+    """2 when a source's folder is missing (a configuration error), 1 when some files failed, else 0."""
+    return 2 if summary.missing else 1 if summary.failed else 0
 
 
 def run_status(settings: Settings, *, as_json: bool) -> int:
@@ -91,7 +100,7 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
 
 
 def run_announce(settings: Settings, *, dry_run: bool) -> int:
-    from bot.announce.admin import dry_run_lines, mark_all
+    from bot.announce.admin import NOT_INDEXED, dry_run_lines, mark_all
     from bot.services import open_announce_state
     from index.catalog import Catalog
 
@@ -102,6 +111,8 @@ def run_announce(settings: Settings, *, dry_run: bool) -> int:
             print("\n".join(dry_run_lines(settings, catalog, state)))
         else:
             print(f"recorded {mark_all(settings, catalog, state)} issue(s) as announced; nothing was posted")
+            if not catalog.count("issues"):
+                print(f"nothing is indexed yet: {NOT_INDEXED}", file=sys.stderr)
     finally:
         catalog.close()
         state.close()

@@ -22,12 +22,15 @@ def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     for spec in settings.sources:
         st = stats.get(spec.name)
         check = checks.get(spec.name, {})
+        folder = settings.source_folder(spec)
+        missing = None if spec.git or folder.is_dir() else (
+            f"source folder {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
         sources.append({
             "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
             "issues": st.issues if st else 0, "sections": st.sections if st else 0,
             "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
             "last_checked": check.get("last_checked"), "last_change": check.get("last_change"),
-            "newest": newest.get(spec.name),
+            "newest": newest.get(spec.name), "problem": missing,
         })
     return {"sources": sources, "model": catalog.get_meta("model") or settings.embedding.model,
             "store": settings.store_label, "data_dir": str(settings.data_dir)}
@@ -39,6 +42,8 @@ def status_lines(data: dict[str, Any]) -> list[str]:
         last = s["last_indexed"] or "never"
         lines.append(f"{s['name']}: {s['issues']} issues, {s['sections']} sections, {s['held_back']} held back;"
                      f" last indexed {last}")
+        if s.get("problem"):
+            lines.append(f"  NOT FOUND: {s['problem']}; its indexed issues are kept (fix `path` in the configuration)")
         lines.append(f"  last checked {s['last_checked'] or 'never'}, last change seen {s['last_change'] or 'never'};"
                      f" newest issue: {s['newest'] or 'none'}")
         if "git" in s:

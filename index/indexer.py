@@ -59,7 +59,7 @@ class _Pending:
     spec: SourceSpec
     rel: str
     file_hash: str
-    is_new: bool
+    kind: str  # new | changed | reembedded (unchanged, re-read by a full run)
     issue: Issue
     chunks: list[Chunk]
 
@@ -188,7 +188,7 @@ class Indexer:
             shared.set_model(self.embedder.identity)
             self._sweep()  # vectors another process's interrupted run left behind
 
-        todo: list[tuple[SourceSpec, str, bytes, str, bool]] = []
+        todo: list[tuple[SourceSpec, str, bytes, str, str]] = []
         removals: list[tuple[str, str]] = []
         if only is None:
             configured = {s.name for s in sources}
@@ -207,8 +207,10 @@ class Indexer:
         summary.sections = sum(s.sections for s in self.catalog.stats() if s.name in {x.name for x in selected})
         summary.model_loaded = self.embedder.loaded
         summary.seconds = round(time.monotonic() - started, 3)
+        missing = {r.source for r in summary.missing}
         for spec in selected:
-            self.catalog.record_run(spec.name, summary.to_dict())
+            if spec.name not in missing:  # its "last indexed" stays the last run that read it
+                self.catalog.record_run(spec.name, summary.to_dict())
         return summary
 
     def _plan_source(
@@ -217,13 +219,13 @@ class Indexer:
         now: dt.datetime,
         full: bool,
         summary: ReindexSummary,
-        todo: list[tuple[SourceSpec, str, bytes, str, bool]],
+        todo: list[tuple[SourceSpec, str, bytes, str, str]],
         removals: list[tuple[str, str]],
     ) -> None:
         if not spec.path.is_dir():
-            summary.failed.append(FileReport(
-                spec.name, "", f"source folder {spec.path} does not exist or is not a folder;"
-                " its indexed issues are kept"))
+            what = "is not a folder" if spec.path.exists() else "does not exist"
+            summary.missing.append(FileReport(
+                spec.name, "", f"source folder {spec.path} {what}; its indexed issues are kept"))
             return
         rows = self.catalog.issue_rows(spec.name)
         files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
@@ -247,7 +249,9 @@ class Indexer:
                 if row.status == "held" and (row.publish_at is None or dt.datetime.fromisoformat(row.publish_at) > now):
                     summary.held_back.append(FileReport(spec.name, rel, row.reason))
                     continue
-            todo.append((spec, rel, raw, file_hash, row is None or row.status != "indexed"))
+            kind = ("new" if row is None or row.status != "indexed" else
+                    "changed" if row.hash != file_hash else "reembedded")
+            todo.append((spec, rel, raw, file_hash, kind))
         present = set(files)
         removals.extend((spec.name, p) for p, row in rows.items() if p not in present)
 
@@ -280,7 +284,7 @@ class Indexer:
 
     def _process(
         self,
-        todo: list[tuple[SourceSpec, str, bytes, str, bool]],
+        todo: list[tuple[SourceSpec, str, bytes, str, str]],
         now: dt.datetime,
         summary: ReindexSummary,
         progress: ProgressFn | None,
@@ -290,7 +294,7 @@ class Indexer:
         total = len(todo)
         if progress and total:
             progress(0, total, "")
-        for spec, rel, raw, file_hash, is_new in todo:
+        for spec, rel, raw, file_hash, kind in todo:
             try:
                 issue = parse_issue(raw, rel, spec, now)
             except IssueReadError as exc:
@@ -313,7 +317,7 @@ class Indexer:
                 issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
                 overlap=self.chunk_overlap,
             )
-            batch.append(_Pending(spec, rel, file_hash, is_new, issue, chunks))
+            batch.append(_Pending(spec, rel, file_hash, kind, issue, chunks))
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 done += self._flush(batch, summary)
                 batch = []
@@ -380,9 +384,6 @@ class Indexer:
             self.shared.acquire("writer", holder_id(), ttl=LEASE_TTL)  # a long run keeps its lease
         self._delete_vectors(stale)
         for p in batch:
-            if p.is_new:
-                summary.new += 1
-            else:
-                summary.changed += 1
+            setattr(summary, p.kind, getattr(summary, p.kind) + 1)
         summary.chunks_embedded += len(ids)
         return len(batch)

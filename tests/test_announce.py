@@ -288,6 +288,8 @@ def test_announce_dry_run_and_mark_all_from_the_host(tmp_path, newsletter):
     write_issue(newsletter, 3, date="2024-01-03", extra="draft: true\n")
     cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("weekly", newsletter)],
                        extra="[announce]\nbackfill = 1\n", source_extra={"weekly": "announce_channel_id = 42"})
+    early = bot("--config", str(cfg), "announce", "--dry-run")  # before anything was indexed: say why it is empty
+    assert early.returncode == 0 and "nothing indexed yet" in early.stdout and "bot reindex" in early.stdout
     assert bot("--config", str(cfg), "reindex").returncode == 0
     dry = bot("--config", str(cfg), "announce", "--dry-run")
     assert dry.returncode == 0, dry.stderr

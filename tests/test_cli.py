@@ -122,3 +122,27 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
         assert key in SourceSettings.model_fields
     for key in SourceSettings.model_fields:
         assert f"\n{key} =" in text or f"\n# {key} =" in text, f"sources.{key} is not documented"
+
+
+def test_a_missing_source_folder_is_a_configuration_error_that_status_shows(tmp_path, samples):
+    gone = tmp_path / "moved-away"
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples), ("old", gone)])
+    r = bot("--config", str(cfg), "reindex")
+    assert r.returncode == 2, r.stdout + r.stderr  # a configuration error, not "some files failed"
+    assert f"old: source folder {gone} does not exist" in r.stdout
+    assert "3 new" in r.stdout and "0 failed" in r.stdout  # the other source is indexed all the same
+    assert "Traceback" not in r.stderr
+
+    status = bot("--config", str(cfg), "status", "--json")
+    by_name = {s["name"]: s for s in json.loads(status.stdout)["sources"]}
+    assert "does not exist" in by_name["old"]["problem"] and by_name["old"]["last_indexed"] is None
+    assert by_name["examples"]["problem"] is None and by_name["examples"]["last_indexed"]
+    text = bot("--config", str(cfg), "status").stdout
+    assert f"NOT FOUND: source folder {gone} does not exist" in text
+
+
+def test_a_full_reindex_reports_unchanged_issues_as_re_embedded(config):
+    assert bot("--config", str(config), "reindex").returncode == 0
+    full = bot("--config", str(config), "reindex", "--full")
+    assert full.returncode == 0, full.stderr
+    assert "0 new, 0 changed, 3 re-embedded, 0 unchanged" in full.stdout

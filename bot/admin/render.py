@@ -15,10 +15,13 @@ CONTENT_MAX = 2000
 
 
 def reindex_reply(summary: ReindexSummary) -> str:
-    head = (f"Reindex done in {summary.seconds:.1f} s: {summary.new} new, {summary.changed} changed,"
+    again = f" {summary.reembedded} re-embedded," if summary.reembedded else ""
+    head = (f"Reindex done in {summary.seconds:.1f} s: {summary.new} new, {summary.changed} changed,{again}"
             f" {summary.unchanged} unchanged, {summary.removed} removed, {len(summary.held_back)} held back,"
             f" {len(summary.failed)} failed; {summary.sections} sections.")
     lines = [head]
+    lines.extend(f"Source `{r.source}` not found: its folder is missing on the host; its issues are kept."
+                 for r in summary.missing)  # no host paths in Discord
     if summary.failed:
         lines.append("Failed:")
         for n, r in enumerate(summary.failed):
@@ -64,7 +67,8 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
             value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
                        f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
                        f" · last change seen {_ago(s.get('last_change'))}\n"
-                       f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git")), 1024),
+                       f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git"))
+                       + ("\n**folder not found on the host**" if s.get("problem") else ""), 1024),
             inline=False,
         )
     if problems:

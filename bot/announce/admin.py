@@ -7,6 +7,9 @@ from bot.announce.state import AnnounceState
 from bot.settings import Settings
 from index.catalog import Catalog
 
+NOT_INDEXED = ("the announcer only sees indexed issues; run `bot reindex` (or start `bot run`, which indexes"
+               " at start) and ask again")
+
 
 def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState | SharedAnnounceState) -> list[str]:
     lines: list[str] = []
@@ -23,6 +26,8 @@ def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState | S
         newest = {i[0] for i in sorted(indexed, key=lambda i: (i[4] or "", i[0]), reverse=True)[
             : settings.announce.backfill]}
         lines.append(f"{src.name} → channel {src.announce_channel_id}:")
+        if not issues:
+            lines.append(f"  nothing indexed yet: {NOT_INDEXED}")
         for path, status, reason, publish_at, date, title in issues:
             row = rows.get((src.name, path))
             label = f"{title} ({date or 'no date'}) [{path}]"
