@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 export TORCH_SPEC TORCH_INDEX PYTHON
 QUESTION ?= what is layer skip
 
-.PHONY: demo test lint install clean
+.PHONY: demo test test-fast lint install clean
 
 # scripts/install.sh is the one install path: make, CI and the Dockerfile all use it
 $(VENV)/.installed: pyproject.toml scripts/install.sh
@@ -25,6 +25,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# the library's behaviour in about two minutes: no subprocess, Discord test server, Chroma server or shared archive
+test-fast: $(VENV)/.installed
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

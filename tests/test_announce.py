@@ -13,7 +13,7 @@ import pytest
 from tests.discord_api import DiscordTestServer
 from tests.discord_harness import running_bot
 
-pytestmark = [pytest.mark.announce, pytest.mark.discord]
+pytestmark = [pytest.mark.announce, pytest.mark.discord, pytest.mark.slow]
 
 
 class Clock:

@@ -12,6 +12,8 @@ import pytest
 from tests.chroma_server import ChromaServer
 from tests.conftest import ROOT, write_config
 
+pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
+
 chroma_server = pytest.mark.chroma_server
 LAYERSKIP = "LayerSkip: Early Exit and Self-Speculative Decoding"
 

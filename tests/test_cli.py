@@ -14,6 +14,8 @@ from index.locking import DataDirLock
 
 from .conftest import ROOT, write_config
 
+pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
+
 
 def bot(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}

@@ -11,6 +11,8 @@ from index.issue import IssueReadError, SourceSpec, read_issue
 
 from .conftest import CORPORA, needs_shared
 
+pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
+
 ARCHIVES = ["last-week-in-ai", "nlp-newsletter", "rust-osdev-this-month", "this-week-in-rust"]
 
 

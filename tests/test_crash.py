@@ -12,6 +12,8 @@ import pytest
 
 from index.issue import SourceSpec, content_hash
 
+pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
+
 CHILD = Path(__file__).with_name("crash_child.py")
 
 

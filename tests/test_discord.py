@@ -18,7 +18,7 @@ from tests.discord_api import DiscordTestServer
 from tests.discord_api.limits import EMBEDS_TOTAL_MAX, embed_size
 from tests.discord_harness import running_bot
 
-pytestmark = pytest.mark.discord
+pytestmark = [pytest.mark.discord, pytest.mark.slow]
 LAYERSKIP_URL = "https://newsletter.example.org/issues/oct_26#layerskip-early-exit-and-self-speculative-decoding"
 
 

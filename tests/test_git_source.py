@@ -14,6 +14,8 @@ from tests.discord_harness import running_bot
 from tests.git_remote import PrivateHTTP, Remote, issue, move_away
 from tests.test_cli import bot
 
+pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
+
 SUBDIR = 'subdir = "content/weekly_newsletter"'
 
 

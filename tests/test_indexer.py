@@ -107,7 +107,7 @@ def test_missing_source_folder_keeps_what_was_indexed(index_env, samples, spec_f
     index_env.indexer.reindex([spec_for(samples)])
     count = index_env.catalog.count("chunks")
     s = index_env.indexer.reindex([spec_for(tmp_path / "gone")])
-    assert s.failed and "does not exist" in s.failed[0].reason
+    assert s.missing and "does not exist" in s.missing[0].reason and not s.failed
     assert s.removed == 0 and index_env.catalog.count("chunks") == count
 
 
@@ -149,7 +149,7 @@ def test_full_rebuild_re_embeds_in_place_and_sweeps_stray_vectors(index_env, sam
     dim = index_env.embedder.encode_query("x").shape[0]
     index_env.store().upsert(["stray-1"], np.ones((1, dim), dtype=np.float32) / np.sqrt(dim), [{"source": "gone"}])
     s = index_env.indexer.reindex([spec], full=True)
-    assert (s.new, s.changed, s.unchanged) == (0, 3, 0)
+    assert (s.new, s.changed, s.reembedded, s.unchanged) == (0, 0, 3, 0)  # re-embedded, not "changed"
     assert s.chunks_embedded == len(ids_before)
     assert index_env.catalog.all_chunk_ids() == ids_before  # same content, same ids: served throughout
     assert index_env.store().all_ids() == ids_before  # the stray vector is gone

@@ -17,7 +17,7 @@ from tests.discord_api import DiscordTestServer
 from tests.discord_harness import running_bot
 from tests.test_discord import LAYERSKIP_URL
 
-pytestmark = pytest.mark.discord
+pytestmark = [pytest.mark.discord, pytest.mark.slow]
 REFRESH = 3.0
 
 

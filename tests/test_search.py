@@ -97,6 +97,7 @@ def test_keyword_index_follows_the_index_and_survives_restarts(indexed, samples,
     assert all(x.path != "sep_28.md" for x in r.search("Grobnitz pretraining dataset", k=10).results)
 
 
+@pytest.mark.slow  # runs `bot ask` in a new process
 def test_ask_json_lines_from_standard_input(tmp_path, samples):
     cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)])
     r = bot("--config", str(cfg), "ask", "--json", "-", stdin="what is layer skip\n\nrobot hands touch sensor\n")
@@ -112,6 +113,7 @@ def test_ask_json_lines_from_standard_input(tmp_path, samples):
     assert lines[1]["results"][0]["heading"] == "Robots With a Sense of Touch"
 
 
+@pytest.mark.slow  # runs `bot ask` in a new process
 def test_ask_text_output_and_bad_arguments(tmp_path, samples):
     cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)])
     r = bot("--config", str(cfg), "ask", "what is layer skip", "--k", "1")
