@@ -113,6 +113,7 @@ async def one_ask(st: ServerThread, n: int, question: str) -> tuple[float, bool]
 
 
 async def scenario(args: argparse.Namespace, data: Path) -> None:
+    from bot.progress import describe
     from bot.run import point_at, wired_bot
     from bot.services import build_services
     from bot.settings import load_settings
@@ -151,15 +152,15 @@ async def scenario(args: argparse.Namespace, data: Path) -> None:
                 asks += [seconds for seconds, _ in answers]
                 if first_cited is None and any(cited for _, cited in answers):
                     first_cited = time.perf_counter() - started
-                done = bot.runner.progress or (0, 0)
-                print(f"{time.perf_counter() - started:6.0f} s: {done[0]} of {done[1]} issues; "
+                step = bot.runner.progress
+                print(f"{time.perf_counter() - started:6.0f} s: {describe(step) if step else 'no reindex running'}; "
                       f"{args.asks} asks answered, slowest {max(asks[-args.asks:]) * 1000:.0f} ms; "
                       f"longest stall so far {max(stalls, default=0) * 1000:.0f} ms", flush=True)
                 await asyncio.sleep(args.every)
             stop.set()
             await watcher
-            done = bot.runner.progress
-            report(stalls, asks, args.asks, None if bot.runner.running is None else done)
+            step = bot.runner.progress
+            report(stalls, asks, args.asks, None if bot.runner.running is None or step is None else describe(step))
             print(f"connected to first cited answer: {first_cited:.1f} s" if first_cited is not None
                   else "no answer cited a section within the window")
             if bot.runner.last is not None:
@@ -175,9 +176,9 @@ async def scenario(args: argparse.Namespace, data: Path) -> None:
         st.stop()
 
 
-def report(stalls: list[float], asks: list[float], burst: int, unfinished: tuple[int, int] | None) -> None:
+def report(stalls: list[float], asks: list[float], burst: int, unfinished: str | None) -> None:
     if unfinished is not None:
-        print(f"the window ended with the index incomplete ({unfinished[0]} of {unfinished[1]} issues)")
+        print(f"the window ended with the index incomplete: {unfinished}")
     ms = sorted(s * 1000 for s in stalls)
     print(f"probe wake-ups: {len(ms)}; stall p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 99):.1f} ms,"
           f" max {ms[-1]:.1f} ms; over 100 ms: {sum(s > 100 for s in ms)}")

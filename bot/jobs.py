@@ -17,6 +17,7 @@ from typing import Any
 
 from index.indexer import Indexer
 from index.issue import SourceSpec
+from index.progress import Step
 from index.summary import ReindexSummary
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ReindexRunner:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
         self._lock = threading.Lock()
         self.running: Job | None = None
-        self.progress: tuple[int, int] | None = None  # (issues done, issues to do) of the running job
+        self.progress: Step | None = None  # how far the running job is
         self.last: tuple[dt.datetime, ReindexSummary] | None = None
         self.last_error: str | None = None
         self.current: concurrent.futures.Future[ReindexSummary] | None = None
@@ -79,8 +80,8 @@ class ReindexRunner:
         abandoned): a reindex others wait for too runs to its end."""
         return await asyncio.shield(asyncio.wrap_future(future))
 
-    def _progress(self, done: int, total: int, _label: str) -> None:
-        self.progress = (done, total)
+    def _progress(self, step: Step) -> None:
+        self.progress = step
 
     def _fingerprints(self, names: list[str]) -> dict[str, str]:
         """Per source, a digest of what the catalog holds (each issue's path, hash and status)."""

@@ -21,19 +21,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from index.catalog import Catalog
 from index.chunking import Chunk, make_chunks
 from index.embedding import Embedder
 from index.files import find_issue_files
 from index.issue import Issue, IssueReadError, SourceSpec, content_hash, parse_issue
 from index.locking import StoreBusy
+from index.progress import ProgressFn, Tracker
 from index.shared import SharedState, holder_id
 from index.summary import FileReport, ReindexSummary
 from index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[int, int, str], None]
 LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed after every batch)
 
 
@@ -62,6 +64,7 @@ class _Pending:
     kind: str  # new | changed | reembedded (unchanged, re-read by a full run)
     issue: Issue
     chunks: list[Chunk]
+    size: int  # bytes of the file: its share of the run's work
 
 
 class Indexer:
@@ -290,18 +293,14 @@ class Indexer:
         progress: ProgressFn | None,
     ) -> None:
         batch: list[_Pending] = []
-        done = 0
-        total = len(todo)
-        if progress and total:
-            progress(0, total, "")
+        track = Tracker(progress, len(todo), sum(len(t[2]) for t in todo))
+        track.start()
         for spec, rel, raw, file_hash, kind in todo:
             try:
                 issue = parse_issue(raw, rel, spec, now)
             except IssueReadError as exc:
                 summary.failed.append(FileReport(spec.name, rel, str(exc)))
-                done += 1
-                if progress:
-                    progress(done, total, rel)
+                track.issue_done(rel, len(raw))
                 continue
             summary.warnings.extend(FileReport(spec.name, rel, w) for w in issue.warnings)
             for w in issue.warnings:
@@ -309,24 +308,18 @@ class Indexer:
             if not issue.publication.published:
                 summary.held_back.append(FileReport(spec.name, rel, issue.publication.reason))
                 self._record_held(spec, rel, file_hash, issue)
-                done += 1
-                if progress:
-                    progress(done, total, rel)
+                track.issue_done(rel, len(raw))
                 continue
             chunks = make_chunks(
                 issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
                 overlap=self.chunk_overlap,
             )
-            batch.append(_Pending(spec, rel, file_hash, kind, issue, chunks))
+            batch.append(_Pending(spec, rel, file_hash, kind, issue, chunks, len(raw)))
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
-                done += self._flush(batch, summary)
+                self._flush(batch, summary, track)
                 batch = []
-                if progress:
-                    progress(done, total, rel)
         if batch:
-            done += self._flush(batch, summary)
-        if progress and total:
-            progress(done, total, "")
+            self._flush(batch, summary, track)
 
     def _record_held(self, spec: SourceSpec, rel: str, file_hash: str, issue: Issue) -> None:
         pub = issue.publication
@@ -340,7 +333,7 @@ class Indexer:
         self._push([(spec.name, rel)])
         self._delete_vectors(stale)
 
-    def _flush(self, batch: list[_Pending], summary: ReindexSummary) -> int:
+    def _flush(self, batch: list[_Pending], summary: ReindexSummary, track: Tracker) -> None:
         ids: list[str] = []
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
@@ -360,7 +353,7 @@ class Indexer:
                 })
         self.catalog.add_pending(ids)
         if ids:
-            vectors = self.embedder.encode(texts)
+            vectors = self._encode(texts, sum(p.size for p in batch), track)
             self.store.upsert(ids, vectors, metas, documents=texts if self.shared is not None else None)
         stale: list[str] = []
         pos = 0
@@ -386,4 +379,13 @@ class Indexer:
         for p in batch:
             setattr(summary, p.kind, getattr(summary, p.kind) + 1)
         summary.chunks_embedded += len(ids)
-        return len(batch)
+        track.batch_done(len(batch), batch[-1].rel)
+
+    def _encode(self, texts: list[str], size: int, track: Tracker) -> np.ndarray:
+        """Embed in slices, so progress moves while a batch is embedded."""
+        step = max(2 * self.embedder.batch_size, 32)  # about two seconds of work on 2 cores
+        parts = []
+        for i in range(0, len(texts), step):
+            parts.append(self.embedder.encode(texts[i : i + step]))
+            track.embedded(len(parts[-1]), len(texts), size)
+        return np.concatenate(parts)

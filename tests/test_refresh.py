@@ -117,10 +117,10 @@ def test_while_the_first_index_runs_ask_and_status_say_how_far_it_is(tmp_path, s
             msg = await ask(r.server, "what is layer skip")
             assert not msg["embeds"]
             files = len([p for p in samples.rglob("*.md") if p.name != "README.md"])  # published or held back
-            assert f"Indexing the archive is under way (0 of {files} issues)" in msg["content"]
+            assert f"Indexing the archive is under way (0%: 0 of {files} issues)" in msg["content"]
             status = await (await r.server.interact("status", {})).answered()
             footer = (status.original or status.messages[-1])["embeds"][0]["footer"]["text"]
-            assert "reindex running since" in footer and f"(0 of {files} issues)" in footer
+            assert "reindex running since" in footer and f"(0%: 0 of {files} issues)" in footer
             blocker.execute("ROLLBACK")
             await r.runner.wait(r.runner.current)
             msg = await ask(r.server, "what is layer skip")

@@ -45,9 +45,9 @@ def _ago(when: str | None) -> str:
 
 
 def progress_text(runner: ReindexRunner) -> str:
-    """How far the running reindex is, e.g. " (120 of 1131 issues)"."""
-    done = runner.progress
-    return f" ({done[0]} of {done[1]} issues)" if done and done[1] else ""
+    """How far the running reindex is, e.g. " (12%: 120 of 1131 issues)"; the share follows the embedding work."""
+    step = runner.progress
+    return f" ({step.fraction:.0%}: {step.issues_done} of {step.issues_total} issues)" if step else ""
 
 
 def indexing_notice(runner: ReindexRunner) -> str | None:
