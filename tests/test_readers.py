@@ -17,6 +17,7 @@ from index.locking import DataDirLock
 from tests.conftest import ROOT, write_config
 from tests.discord_api import DiscordTestServer
 
+pytestmark = pytest.mark.slow  # `bot` in new processes: not in `make test-fast`
 LAYERSKIP_URL = "https://newsletter.example.org/issues/oct_26#layerskip-early-exit-and-self-speculative-decoding"
 QUESTION = "what is layer skip"
 
@@ -55,9 +56,10 @@ def test_two_asks_at_once_both_answer(indexed):
         assert second.returncode == 0, second.stderr
         assert LAYERSKIP_URL in second.stdout
 
-        first.stdin.write("layer skip early exit\n")
-        first.stdin.close()
-        rest, err = first.communicate(timeout=120)
+        writer = subprocess.run(_bot("--config", str(indexed), "reindex"), capture_output=True, text=True, env=_env(),
+                                cwd=ROOT, timeout=300)
+        assert writer.returncode == 3 and "readers: bot ask" in writer.stderr  # a writer waits for the readers
+        rest, err = first.communicate("layer skip early exit\n", timeout=120)  # the first reader goes on
     finally:
         if first.poll() is None:
             first.kill()
