@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import json
 import sys
 import textwrap
 from typing import TextIO
 
+from bot import control
 from bot.commands import format_summary, report_git
 from bot.progress import Progress
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
-from index.search import MAX_K, Answer, Filters, parse_day
+from index.locking import OpenLock, StoreBusy
+from index.search import MAX_K, Answer, Filters, Retriever, parse_day
+from index.vectors import StoreError
 
 
 class UsageError(Exception):
@@ -27,10 +32,13 @@ def _day_option(value: str | None, option: str) -> dt.date | None:
         raise UsageError(f"{option} must be a date like 2024-10-26, not {value!r}") from None
 
 
-def ensure_indexed(services: Services) -> None:
+def ensure_indexed(services: Services, wait: float = 0.0) -> None:
     """Index the configured sources first when nothing is indexed yet (a first run, the demo)."""
     if services.catalog.count("sections") > 0:
         return
+    reader = services.lock is not None and services.lock.shared
+    if reader:  # filling the index is writing: wait until no other reader reads
+        services.lock.upgrade(wait)  # type: ignore[union-attr]
     print("The index is empty: indexing the configured sources first.", file=sys.stderr)
     progress = Progress("indexing")
     try:
@@ -38,7 +46,40 @@ def ensure_indexed(services: Services) -> None:
         summary = services.indexer.reindex(services.settings.source_specs(), progress=progress)
     finally:
         progress.close()
+        if reader:
+            services.lock.downgrade()  # type: ignore[union-attr]
     print(format_summary(summary), file=sys.stderr)
+
+
+def open_reader(settings: Settings, wait: float) -> tuple[Services, Retriever]:
+    """Open the index to search beside other readers: the store is opened and warmed up (which writes
+    files of Chroma's own) while no other reader opens it, then searched alongside them."""
+    with contextlib.nullcontext() if settings.chroma.url else OpenLock(settings.data_dir):
+        services = build_services(settings, purpose="bot ask", lock_wait=wait, reader=True)
+        try:
+            ensure_indexed(services, wait)
+            retriever = services.retriever()
+            retriever.warm_up()
+        except BaseException:
+            services.close()
+            raise
+    return services, retriever
+
+
+class _RunningBot:
+    """`bot run` holds the data folder: its control socket answers the questions instead."""
+
+    def __init__(self, settings: Settings, k: int, source: str | None, since: str | None, until: str | None) -> None:
+        self.path = settings.control_socket
+        self.request = {"command": "ask", "k": k, "source": source, "since": since, "until": until}
+
+    def search(self, question: str) -> Answer | None:
+        reply = control.send(self.path, {**self.request, "question": question}, timeout=120)
+        if reply is None:
+            return None
+        if not reply.get("ok"):
+            raise StoreError(f"the running bot could not answer: {reply.get('error')}")
+        return Answer.from_dict(reply["answer"])
 
 
 def render_text(answer: Answer) -> str:
@@ -61,27 +102,42 @@ def render_text(answer: Answer) -> str:
 
 
 def ask_main(settings: Settings, question: str, *, k: int, source: str | None, since: str | None,
-             until: str | None, as_json: bool, stdin: TextIO, stdout: TextIO) -> int:
+             until: str | None, as_json: bool, stdin: TextIO, stdout: TextIO, wait: float = 0.0) -> int:
     if not 1 <= k <= MAX_K:
         raise UsageError(f"--k must be between 1 and {MAX_K}, not {k}")
     if source is not None and source not in {s.name for s in settings.sources}:
         names = ", ".join(s.name for s in settings.sources)
         raise UsageError(f"--source {source!r} is not a configured source (sources: {names})")
     filters = Filters(source=source, since=_day_option(since, "--since"), until=_day_option(until, "--until"))
-    services = build_services(settings, purpose="bot ask")
+    lines = (line.strip() for line in stdin) if question == "-" else iter([question])
+    questions = (q for q in lines if q)
+
+    def write(answer: Answer) -> None:
+        stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n" if as_json else render_text(answer) + "\n\n")
+        stdout.flush()
+
     try:
-        ensure_indexed(services)
-        retriever = services.retriever()
-        questions = (line.strip() for line in stdin) if question == "-" else iter([question])
+        services, retriever = open_reader(settings, 0.0)
+    except StoreBusy as busy:
+        bot = _RunningBot(settings, k, source, since, until)
+        first = next(questions, None)
+        answer = bot.search(first) if first is not None else None
+        if answer is not None:  # handed to the running bot, like `bot reindex`
+            write(answer)
+            for q in questions:
+                write(bot.search(q) or _gone())
+            return 0
+        if not wait:
+            raise StoreBusy(f"{busy} `bot ask --wait SECONDS` waits for it.") from None
+        questions = itertools.chain([first] if first is not None else [], questions)
+        services, retriever = open_reader(settings, wait)
+    try:
         for q in questions:
-            if not q:
-                continue
-            answer = retriever.search(q, k=k, filters=filters)
-            if as_json:
-                stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
-            else:
-                stdout.write(render_text(answer) + "\n\n")
-            stdout.flush()
+            write(retriever.search(q, k=k, filters=filters))
     finally:
         services.close()
     return 0
+
+
+def _gone() -> Answer:
+    raise StoreError("the running bot stopped answering (it may have been stopped); ask again")

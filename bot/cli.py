@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--since", metavar="YYYY-MM-DD", help="only issues from this date on")
     a.add_argument("--until", metavar="YYYY-MM-DD", help="only issues up to this date")
     a.add_argument("--json", action="store_true", help="one JSON object per question")
+    a.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for a reindex in another process to finish")
     return p
 
 
@@ -118,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.commands import run_ask
 
             return run_ask(settings, args.question, k=args.k, source=args.source, since=args.since,
-                           until=args.until, as_json=args.json)
+                           until=args.until, as_json=args.json, wait=args.wait)
     except (ConfigError, UnknownSource, UsageError) as exc:
         _err(str(exc))
         return EXIT_CONFIG

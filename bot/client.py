@@ -46,7 +46,7 @@ class BackissueBot(commands.Bot):
         self.retriever = retriever
         self.reader = reader
         self.runner = runner
-        self.control = ControlServer(settings.control_socket, runner)
+        self.control = ControlServer(settings.control_socket, runner, retriever)
         self.started = dt.datetime.now(dt.timezone.utc)
         self.announce_state = announce_state
         self.announcer: Announcer | None = None

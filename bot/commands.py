@@ -120,8 +120,8 @@ def run_announce(settings: Settings, *, dry_run: bool) -> int:
 
 
 def run_ask(settings: Settings, question: str, *, k: int, source: str | None, since: str | None,
-            until: str | None, as_json: bool) -> int:
+            until: str | None, as_json: bool, wait: float = 0.0) -> int:
     from bot.asking import ask_main
 
     return ask_main(settings, question, k=k, source=source, since=since, until=until, as_json=as_json,
-                    stdin=sys.stdin, stdout=sys.stdout)
+                    stdin=sys.stdin, stdout=sys.stdout, wait=wait)

@@ -1,4 +1,4 @@
-"""A control socket beside the data folder, so `bot reindex` on the host can hand its job to the running bot.
+"""A control socket beside the data folder, so `bot reindex` and `bot ask` on the host are handed to the running bot.
 
 A Unix socket (mode 0600) in data_dir: reachable only from the host, by the bot's own user.
 One JSON line in, one JSON line out.
@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.jobs import ReindexRunner
+from index.search import MAX_K, Filters, Retriever, parse_day
 
 log = logging.getLogger(__name__)
 
 
 class ControlServer:
-    def __init__(self, path: Path, runner: ReindexRunner) -> None:
+    def __init__(self, path: Path, runner: ReindexRunner, retriever: Retriever | None = None) -> None:
         self.path = path
         self.runner = runner
+        self.retriever = retriever
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -52,6 +54,8 @@ class ControlServer:
         writer.close()
 
     async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("command") == "ask" and self.retriever is not None:
+            return await self._ask(request)
         if request.get("command") != "reindex":
             return {"ok": False, "error": f"unknown command {request.get('command')!r}"}
         future = self.runner.start(full=bool(request.get("full")), source=request.get("source"),
@@ -63,6 +67,24 @@ class ControlServer:
         except Exception as exc:
             return {"ok": False, "error": f"the reindex failed: {exc}"}
         return {"ok": True, "summary": summary.to_dict()}
+
+
+    async def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`bot ask` on the host: searched on a thread, like /ask."""
+        assert self.retriever is not None
+        try:
+            question = str(request["question"])
+            k = min(max(int(request.get("k", 3)), 1), MAX_K)
+            filters = Filters(source=request.get("source"), since=parse_day(request.get("since")),
+                              until=parse_day(request.get("until")))
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"ok": False, "error": f"bad question request: {exc}"}
+        try:
+            answer = await asyncio.to_thread(self.retriever.search, question, k, filters)
+        except Exception as exc:
+            log.exception("search failed for bot ask (host)")
+            return {"ok": False, "error": f"the search failed: {exc}"}
+        return {"ok": True, "answer": answer.to_dict()}
 
 
 def send(path: Path, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any] | None:

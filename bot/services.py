@@ -51,14 +51,15 @@ def open_announce_state(settings: Settings, services: Services | None = None) ->
 
 
 def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, shared: bool = False,
-                   embedder: Embedder | None = None) -> Services:
-    """Take the data folder (embedded store: one process at a time) and wire the services.
+                   embedder: Embedder | None = None, reader: bool = False) -> Services:
+    """Take the data folder (embedded store: one writer, or readers side by side) and wire the services.
 
     ``shared``: the catalog connection may be used from other threads (the bot's reindex thread).
+    ``reader``: only searches (``bot ask``); open the store under ``index.locking.OpenLock``.
     """
     lock = None
     if not settings.chroma.url:
-        lock = DataDirLock(settings.data_dir, purpose)
+        lock = DataDirLock(settings.data_dir, purpose, shared=reader)
         lock.acquire(wait=lock_wait)
     catalog = Catalog(settings.catalog_path, shared=shared)
     embedder = embedder or Embedder(

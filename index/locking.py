@@ -1,4 +1,10 @@
-"""One process at a time may write to a data folder (embedded Chroma is not process-safe)."""
+"""One process at a time may write to a data folder (embedded Chroma is not process-safe); readers share it.
+
+Writers (`bot reindex`, `bot run`) hold ``backissue.lock`` exclusively. Readers (`bot ask`) hold it
+shared, so several read side by side; but opening embedded Chroma and its first query write files of
+their own, so a reader opens the store under ``backissue.open.lock`` (exclusive among readers) and
+only then reads alongside the others.
+"""
 
 from __future__ import annotations
 
@@ -14,42 +20,65 @@ class StoreBusy(Exception):
 
 
 class DataDirLock:
-    """An exclusive advisory lock on ``data_dir/backissue.lock``, released when the process ends."""
+    """An advisory lock on ``data_dir/backissue.lock``: exclusive for a writer, ``shared`` for a reader;
+    released when the process ends."""
 
-    def __init__(self, data_dir: Path, purpose: str) -> None:
+    def __init__(self, data_dir: Path, purpose: str, *, shared: bool = False) -> None:
         self.path = data_dir / "backissue.lock"
         self.purpose = purpose
+        self.shared = shared
         self._fd: int | None = None
 
     def acquire(self, wait: float = 0.0) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._take(fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX, wait)
+        except StoreBusy:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def upgrade(self, wait: float = 0.0) -> None:
+        """A reader that must write (an empty index to fill) becomes the writer, once no other reader reads."""
+        assert self._fd is not None
+        self._take(self._fd, fcntl.LOCK_EX, wait)
+
+    def downgrade(self) -> None:
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def _take(self, fd: int, mode: int, wait: float) -> None:
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = self._holder(fd)
-                    os.close(fd)
                     raise StoreBusy(
-                        f"the data folder {self.path.parent} is in use by another backissue process ({holder});"
-                        " embedded Chroma cannot be shared between processes. Wait for it to finish,"
-                        " or stop it first."
+                        f"the data folder {self.path.parent} is in use by another backissue process"
+                        f" ({self._holder(fd)}); embedded Chroma cannot be written by one process while"
+                        " another uses it. Wait for it to finish, or stop it first."
                     ) from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}: {self.purpose}\n".encode())
-        self._fd = fd
+        if mode == fcntl.LOCK_EX:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}: {self.purpose}\n".encode())
 
-    @staticmethod
-    def _holder(fd: int) -> str:
+    def _holder(self, fd: int) -> str:
         try:
             text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
         except OSError:
             text = ""
-        return text or "pid unknown"
+        probe = os.open(self.path, os.O_RDONLY)
+        try:  # a shared lock free to take: only readers hold the folder
+            fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return "readers: bot ask"
+        except BlockingIOError:
+            return text or "pid unknown"
+        finally:
+            os.close(probe)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -63,3 +92,35 @@ class DataDirLock:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
+
+
+class OpenLock:
+    """Held by a reader while it opens the store and warms it up (those write); readers take turns here."""
+
+    def __init__(self, data_dir: Path, wait: float = 600.0) -> None:
+        self.path = data_dir / "backissue.open.lock"
+        self.wait = wait
+        self._fd: int | None = None
+
+    def __enter__(self) -> OpenLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreBusy(f"another `bot ask` has been opening {self.path.parent} for over"
+                                    f" {self.wait:.0f} s") from None
+                time.sleep(0.1)
+        self._fd = fd
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

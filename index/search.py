@@ -81,6 +81,11 @@ class Answer:
         return {"query": self.query, "no_match": self.no_match, "reason": self.reason,
                 "results": [r.to_dict() for r in self.results]}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        results = [Result(**{**r, "heading_path": tuple(r.get("heading_path", ()))}) for r in data.get("results", [])]
+        return cls(query=data["query"], no_match=bool(data["no_match"]), results=results, reason=data.get("reason", ""))
+
 
 @dataclass
 class _Table:
