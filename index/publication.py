@@ -23,22 +23,75 @@ class Publication:
     publish_at: dt.datetime | None  # when a scheduled issue becomes published
 
 
-def parse_date(value: Any) -> dt.datetime | None:
-    """Read a front-matter date (YAML/TOML date or datetime, or a string in common forms)."""
+class DateError(ValueError):
+    """A front-matter date that is there but cannot be read; the message says why, plainly."""
+
+
+class InvalidDate(str):
+    """A YAML/TOML date that names no real moment (``2024-02-30``), kept as its text to be reported."""
+
+
+_ISO = re.compile(
+    r"^(?P<y>\d+)-(?P<mo>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T ]+(?P<h>\d{1,2}):(?P<mi>\d{1,2})(?::(?P<s>\d{1,2})(?:[.,]\d+)?)?)?"
+    r"[ \t]*(?P<tz>Z|[+-]\d{1,2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
+
+
+def date_problem(text: str) -> str:
+    """Why ``text`` is not a real date or time, in plain words ("2024-02-30 is not a real day")."""
+    m = _ISO.match(text.strip())
+    if not m:
+        return f"{text!r} is not a date this reader understands (use YYYY-MM-DD, optionally with THH:MM:SS and a zone)"
+    y, mo, d = int(m["y"]), int(m["mo"]), int(m["d"])
+    if len(m["y"]) != 4:
+        return f"{text} has a {len(m['y'])}-digit year"
+    if y == 0:
+        return f"{text} has year 0, which does not exist"
+    if not 1 <= mo <= 12:
+        return f"{text} has month {m['mo']}, which does not exist"
+    try:
+        dt.date(y, mo, d)
+    except ValueError:
+        return f"{text} is not a real day"
+    if m["h"] is not None:
+        if int(m["h"]) > 23:
+            return f"{text} has hour {m['h']}, which does not exist"
+        if int(m["mi"]) > 59 or (m["s"] is not None and int(m["s"]) > 59):
+            return f"{text} is not a real time of day"
+    tz = m["tz"]
+    if tz and tz.upper() != "Z":
+        digits = tz[1:].replace(":", "")
+        hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        if hours > 23 or minutes > 59:
+            return f"{text} has the time zone offset {tz}, beyond the ±23:59 that exist"
+    return f"{text!r} is not a date this reader understands"
+
+
+def read_date(value: Any) -> dt.datetime | None:
+    """Read a front-matter date (YAML/TOML date or datetime, or a string in common forms).
+
+    None when there is no date; raises DateError when there is one that cannot be read.
+    """
     if value is None or value == "":
         return None
+    if isinstance(value, InvalidDate):
+        raise DateError(date_problem(str(value)))
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, (dict, list, tuple, bool)):
+        raise DateError(f"{_short(value)} is not a date")
     text = str(value).strip().strip("\"'")
     m = _DATE_ONLY.match(text)
     if m:
         try:
             return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=dt.UTC)
         except ValueError:
-            return None
-    candidate = text.replace("Z", "+00:00")
+            raise DateError(date_problem(text)) from None
+    candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
     if re.match(r"^\d{4}-\d{1,2}-\d{1,2}[ T]", candidate):
         date_part, _, rest = candidate.replace("T", " ", 1).partition(" ")
         y, mo, d = (int(p) for p in date_part.split("-"))
@@ -46,9 +99,22 @@ def parse_date(value: Any) -> dt.datetime | None:
         try:
             parsed = dt.datetime.fromisoformat(candidate)
         except ValueError:
-            return None
+            raise DateError(date_problem(text)) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return None
+    raise DateError(date_problem(text))
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """Like read_date, but a date that cannot be read gives None."""
+    try:
+        return read_date(value)
+    except DateError:
+        return None
+
+
+def _short(value: Any, n: int = 40) -> str:
+    s = repr(value)
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def date_from_filename(name: str) -> dt.datetime | None:
@@ -77,11 +143,21 @@ def _flag(meta: dict[str, Any], key: str) -> bool | None:
 
 
 def publication(meta: dict[str, Any], filename: str, now: dt.datetime) -> Publication:
-    """Decide the issue's date and whether it is published at ``now`` (timezone-aware)."""
+    """Decide the issue's date and whether it is published at ``now`` (timezone-aware).
+
+    Raises DateError when a ``date``, ``publishDate`` or ``expiryDate`` is there but cannot be read.
+    """
     lowered = {str(k).lower(): v for k, v in meta.items()}
-    date = parse_date(lowered.get("date")) or date_from_filename(filename)
-    publish_date = parse_date(lowered.get("publishdate"))
-    expiry = parse_date(lowered.get("expirydate"))
+    names = {str(k).lower(): str(k) for k in meta}
+    dates: dict[str, dt.datetime | None] = {}
+    for key in ("date", "publishdate", "expirydate"):
+        try:
+            dates[key] = read_date(lowered.get(key))
+        except DateError as exc:
+            # never guess: an issue whose date cannot be read is not published with another one
+            raise DateError(f"{names[key]} {exc}") from None
+    date = dates["date"] or date_from_filename(filename)
+    publish_date, expiry = dates["publishdate"], dates["expirydate"]
     if _flag(lowered, "draft") is True:
         return Publication(date, False, "draft: true", None)
     if _flag(lowered, "published") is False:
