@@ -115,7 +115,7 @@ def _delimited(text: str, mark: str, fmt: str, warnings: list[str]) -> Split:
 
 def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
     try:
-        data = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(raw, Loader=_Loader)  # a safe loader
     except RecursionError:
         raise FrontMatterError(_TOO_DEEP) from None
     except yaml.YAMLError as exc:
@@ -157,7 +157,7 @@ def _loose_key_values(raw: str) -> dict[str, Any]:
         if not value:
             continue
         try:
-            parsed = yaml.load(f"v: {value}", Loader=_Loader)["v"]  # noqa: S506 - a safe loader
+            parsed = yaml.load(f"v: {value}", Loader=_Loader)["v"]  # a safe loader
         except (yaml.YAMLError, RecursionError, TypeError):
             parsed = _unquote(value)
         out[key] = parsed
