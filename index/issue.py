@@ -87,7 +87,7 @@ def decode(raw: bytes, label: str) -> tuple[str, list[str]]:
 # Control characters other than tab, newline, carriage return and form feed; C1 controls; U+FFFD.
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _JUNK_SHARE = 0.02  # random bytes read as Windows-1252 give ~13 %; real issues have none to a handful
-_NON_ASCII_SHARE = 0.30  # of a file that is not UTF-8: real Windows-1252 text is mostly ASCII
+_NON_ASCII_SHARE = 0.30  # of a file that is not UTF-8: Windows-1252 prose is mostly ASCII (a few accents)
 
 
 def _reject_junk(text: str, *, fallback: bool) -> None:
@@ -101,7 +101,10 @@ def _reject_junk(text: str, *, fallback: bool) -> None:
     if fallback and len(sample) >= 64:
         non_ascii = sum(1 for c in sample if ord(c) > 127)
         if non_ascii / len(sample) > _NON_ASCII_SHARE:
-            raise IssueReadError(f"binary file, not Markdown ({non_ascii / len(sample):.0%} of its bytes are not text)")
+            raise IssueReadError(
+                f"not UTF-8, and not Windows-1252 text either ({non_ascii / len(sample):.0%} of its bytes are"
+                " outside ASCII): binary data, or text in another encoding; save it as UTF-8"
+            )
 
 
 def content_hash(raw: bytes, spec: SourceSpec) -> str:

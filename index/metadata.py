@@ -119,10 +119,12 @@ def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
     except RecursionError:
         raise FrontMatterError(_TOO_DEEP) from None
     except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own limit; pure-Python PyYAML hits RecursionError
+            raise FrontMatterError(_TOO_DEEP) from None
         recovered = _loose_key_values(raw)
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         warnings.append(
             f"front matter is not valid YAML{at} ({problem}); recovered {len(recovered)} keys line by line"
         )

@@ -24,7 +24,15 @@ class Publication:
 
 
 class DateError(ValueError):
-    """A front-matter date that is there but cannot be read; the message says why, plainly."""
+    """A front-matter date that names no real moment (``2024-02-30``, hour 25); the message says why, plainly."""
+
+
+class UnreadableDate(DateError):
+    """A front-matter date in a form this reader does not read (``99999-01-01``, ``March 1, 2024``).
+
+    It may be a real date, but guessing one would publish the issue on the wrong day: the issue is
+    held back with this reason until the date is written as YYYY-MM-DD.
+    """
 
 
 class InvalidDate(str):
@@ -39,14 +47,24 @@ _ISO = re.compile(
 )
 
 
-def date_problem(text: str) -> str:
-    """Why ``text`` is not a real date or time, in plain words ("2024-02-30 is not a real day")."""
+_FORMS = "write it as YYYY-MM-DD, optionally with THH:MM:SS and a zone"
+
+
+def date_problem(text: str) -> DateError:
+    """Why ``text`` is not a date: an UnreadableDate, or a DateError when it names no real moment.
+
+    In plain words: "2024-02-30 is not a real day".
+    """
     m = _ISO.match(text.strip())
     if not m:
-        return f"{text!r} is not a date this reader understands (use YYYY-MM-DD, optionally with THH:MM:SS and a zone)"
-    y, mo, d = int(m["y"]), int(m["mo"]), int(m["d"])
+        return UnreadableDate(f"{_short(text)} is not a date this reader understands ({_FORMS})")
     if len(m["y"]) != 4:
-        return f"{text} has a {len(m['y'])}-digit year"
+        return UnreadableDate(f"{text} has a {len(m['y'])}-digit year, which this reader cannot read ({_FORMS})")
+    return DateError(_impossible(text, m))
+
+
+def _impossible(text: str, m: re.Match[str]) -> str:
+    y, mo, d = int(m["y"]), int(m["mo"]), int(m["d"])
     if y == 0:
         return f"{text} has year 0, which does not exist"
     if not 1 <= mo <= 12:
@@ -66,31 +84,32 @@ def date_problem(text: str) -> str:
         hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
         if hours > 23 or minutes > 59:
             return f"{text} has the time zone offset {tz}, beyond the ±23:59 that exist"
-    return f"{text!r} is not a date this reader understands"
+    return f"{_short(text)} is not a date this reader understands"
 
 
 def read_date(value: Any) -> dt.datetime | None:
     """Read a front-matter date (YAML/TOML date or datetime, or a string in common forms).
 
-    None when there is no date; raises DateError when there is one that cannot be read.
+    None when there is no date. Raises DateError when it names no real moment, and its subclass
+    UnreadableDate when it is in a form this reader does not read.
     """
     if value is None or value == "":
         return None
     if isinstance(value, InvalidDate):
-        raise DateError(date_problem(str(value)))
+        raise date_problem(str(value))
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     if isinstance(value, (dict, list, tuple, bool)):
-        raise DateError(f"{_short(value)} is not a date")
+        raise UnreadableDate(f"{_short(value)} is not a date ({_FORMS})")
     text = str(value).strip().strip("\"'")
     m = _DATE_ONLY.match(text)
     if m:
         try:
             return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=dt.UTC)
         except ValueError:
-            raise DateError(date_problem(text)) from None
+            raise date_problem(text) from None
     candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
     if re.match(r"^\d{4}-\d{1,2}-\d{1,2}[ T]", candidate):
         date_part, _, rest = candidate.replace("T", " ", 1).partition(" ")
@@ -99,17 +118,9 @@ def read_date(value: Any) -> dt.datetime | None:
         try:
             parsed = dt.datetime.fromisoformat(candidate)
         except ValueError:
-            raise DateError(date_problem(text)) from None
+            raise date_problem(text) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    raise DateError(date_problem(text))
-
-
-def parse_date(value: Any) -> dt.datetime | None:
-    """Like read_date, but a date that cannot be read gives None."""
-    try:
-        return read_date(value)
-    except DateError:
-        return None
+    raise date_problem(text)
 
 
 def _short(value: Any, n: int = 40) -> str:
@@ -145,17 +156,25 @@ def _flag(meta: dict[str, Any], key: str) -> bool | None:
 def publication(meta: dict[str, Any], filename: str, now: dt.datetime) -> Publication:
     """Decide the issue's date and whether it is published at ``now`` (timezone-aware).
 
-    Raises DateError when a ``date``, ``publishDate`` or ``expiryDate`` is there but cannot be read.
+    Raises DateError when a ``date``, ``publishDate`` or ``expiryDate`` names no real moment (the file
+    fails). One in a form this reader does not read holds the issue back with the reason: it is not
+    published with a guessed date.
     """
     lowered = {str(k).lower(): v for k, v in meta.items()}
     names = {str(k).lower(): str(k) for k in meta}
     dates: dict[str, dt.datetime | None] = {}
+    unreadable: list[str] = []
     for key in ("date", "publishdate", "expirydate"):
         try:
             dates[key] = read_date(lowered.get(key))
+        except UnreadableDate as exc:
+            dates[key] = None
+            unreadable.append(f"{names[key]} {exc}")
         except DateError as exc:
-            # never guess: an issue whose date cannot be read is not published with another one
             raise DateError(f"{names[key]} {exc}") from None
+    if unreadable:
+        # never guess (not even from the file's name): the issue waits until its date is written plainly
+        return Publication(dates["date"], False, "; ".join(unreadable) + "; held back until it is fixed", None)
     date = dates["date"] or date_from_filename(filename)
     publish_date, expiry = dates["publishdate"], dates["expirydate"]
     if _flag(lowered, "draft") is True:
