@@ -210,8 +210,10 @@ class _Open:
     first_token: int
 
 
-def first_h1(body: str) -> str | None:
-    tokens = parse_markdown(body)
+def first_h1(body: str, tokens: Sequence[Token] | None = None) -> str | None:
+    """The text of the first top-level H1; ``tokens``: those of ``body`` when already parsed."""
+    if tokens is None:
+        tokens = parse_markdown(body)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
             text, _ = _heading_text(tokens[i + 1])
@@ -231,17 +233,18 @@ def _heading_text(inline: Token) -> tuple[str, str | None]:
     return text.strip(), explicit
 
 
-def split_sections(body: str, generator: str, warnings: list[str] | None = None) -> list[Section]:
+def split_sections(body: str, generator: str, warnings: list[str] | None = None,
+                   tokens: list[Token] | None = None) -> list[Section]:
     """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped.
 
     What is worth a warning (text nested too deep to keep its structure) is added to ``warnings``.
+    ``tokens``: those of ``body`` from ``parse_markdown`` (with the same ``warnings``), when already parsed.
     """
-    raw = _split(body, generator, warnings)
+    raw = _split(body, generator, parse_markdown(body, warnings) if tokens is None else tokens)
     return _merge_subtitles(raw)
 
 
-def _split(body: str, generator: str, warnings: list[str] | None) -> list[tuple[Section, int, int]]:
-    tokens = parse_markdown(body, warnings)
+def _split(body: str, generator: str, tokens: list[Token]) -> list[tuple[Section, int, int]]:
     lines = body.split("\n")
     anchors = AnchorMaker(generator)
     sections: list[tuple[Section, int, int]] = []
