@@ -83,7 +83,7 @@ def _impossible(text: str, m: re.Match[str]) -> str:
         digits = tz[1:].replace(":", "")
         hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
         if hours > 23 or minutes > 59:
-            return f"{text} has the time zone offset {tz}, beyond the ±23:59 that exist"
+            return f"{text} has the time zone offset {tz}; offsets go no further than ±23:59"
     return f"{_short(text)} is not a date this reader understands"
 
 
