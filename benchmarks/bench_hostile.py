@@ -1,7 +1,7 @@
 """Parse time of hostile issue files, at n and 2n, against the per-file budget; and of the real archives.
 
 Each hostile file (the sizes of issue 18: 16,000 and 200,000 HTML comments, 4,000 code-fence-plus-comment
-pairs, 10,000 identical headings, deep nesting) is built at n and at 2n and read with
+pairs, 10,000 identical headings, deep nesting; also 40,000 tags that never close) is built at n and at 2n and read with
 ``index.issue.parse_issue`` with no budget; the ratio t(2n)/t(n) is about 2 when reading is linear and
 about 4 when it is quadratic. A 5 MB file of ordinary prose is read for scale. Then every issue of the
 shared archives is read, and the slowest are printed (skipped when the archives are not there).
@@ -41,6 +41,10 @@ def fence_comment(n: int) -> str:
     return FRONT + "```\n<!-- in code\n```\n<!-- a comment -->\n" * n + "\nThe end.\n"
 
 
+def unclosed_tags(n: int) -> str:
+    return FRONT + "<script\n<iframe\n" * (n // 2)
+
+
 def same_headings(n: int) -> str:
     return FRONT + "## Same\n\nword\n\n" * n
 
@@ -71,6 +75,7 @@ HOSTILE: list[tuple[str, Callable[[int], str], int]] = [
     ("html comments", comments, 16_000),
     ("html comments", comments, 200_000),
     ("fence+comment pairs", fence_comment, 4_000),
+    ("unclosed script/iframe", unclosed_tags, 40_000),
     ("identical ## headings", same_headings, 10_000),
     ("list nesting depth", nested_list, 12),
     ("list nesting depth", nested_list, 400),

@@ -85,6 +85,7 @@ def _walk(text: str) -> list[tuple[bool, str]]:
     pos = 0
     prose: list[str] = []
     fences, hiddens, codes = _Next(_FENCE_OPEN, text), _Next(_HIDDEN_START, text), _Next(_INLINE_CODE, text)
+    last_gt = text.rfind(">")  # a tag that starts after the last ">" cannot close: no search to the end for it
     steps = 0
     while pos < len(text):
         steps += 1
@@ -99,7 +100,8 @@ def _walk(text: str) -> list[tuple[bool, str]]:
             prose.append(text[pos : code.end()])  # `<!-- -->` inside inline code is code
             pos = code.end()
         elif hidden is not None and (fence is None or hidden.start() < fence.start()):
-            span = _HIDDEN.match(text, hidden.start())
+            closable = last_gt > hidden.start() or text.startswith("<!--", hidden.start())
+            span = _HIDDEN.match(text, hidden.start()) if closable else None
             prose.append(text[pos : hidden.start()])
             # "<scripts>" is no script tag: keep it as text
             pos = span.end() if span is not None else hidden.end()

@@ -144,6 +144,7 @@ def _comments(n: int) -> str:
     ("16,000 HTML comments (144 KB)", _comments(16_000), 1),
     ("200,000 HTML comments (1.8 MB)", _comments(200_000), 1),
     ("4,000 code fences with a comment each", "# F\n\n" + "```\n<!-- in code\n```\n<!-- a comment -->\n" * 4_000, 1),
+    ("40,000 script and iframe tags that never close", "# S\n\n" + "<script\n<iframe\n" * 20_000, 1),
     ("10,000 identical headings", "".join(f"## Same\n\nword {i}\n\n" for i in range(10_000)), 10_000),
     ("a blockquote nested 100,000 deep", "# Q\n\n" + ">" * 100_000 + " deepest\n", 1),
     ("a list nested 50,000 deep", "# L\n\n" + "- " * 50_000 + "deepest\n", 1),
