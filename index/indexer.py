@@ -308,10 +308,18 @@ class Indexer:
                 if progress:
                     progress(done, total, rel)
                 continue
-            chunks = make_chunks(
-                issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
-                overlap=self.chunk_overlap,
-            )
+            try:
+                chunks = make_chunks(
+                    issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
+                    overlap=self.chunk_overlap,
+                )
+            except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:  # one file's text, not the run
+                log.warning("%s/%s: cutting into chunks failed", spec.name, rel, exc_info=True)
+                summary.failed.append(FileReport(spec.name, rel, f"could not be cut into chunks ({type(exc).__name__})"))
+                done += 1
+                if progress:
+                    progress(done, total, rel)
+                continue
             batch.append(_Pending(spec, rel, file_hash, is_new, issue, chunks))
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 done += self._flush(batch, summary)
