@@ -16,7 +16,11 @@ class ParseTimeout(Exception):
 
 @contextmanager
 def parse_budget(seconds: float | None) -> Iterator[None]:
-    """Within this block, ``check_deadline`` raises ParseTimeout once ``seconds`` have passed."""
+    """Within this block, ``check_deadline`` raises ParseTimeout once ``seconds`` have passed.
+
+    ``None`` or 0: no budget. The parsers call ``check_deadline`` as they go, so the budget bounds
+    their loops, not one long call into C (which the parsers are written to keep linear).
+    """
     token = _deadline.set(time.monotonic() + seconds if seconds else None)
     try:
         yield
