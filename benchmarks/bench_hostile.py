@@ -1,10 +1,12 @@
 """Parse time of hostile issue files, at n and 2n, against the per-file budget; and of the real archives.
 
 Each hostile file (the sizes of issue 18: 16,000 and 200,000 HTML comments, 4,000 code-fence-plus-comment
-pairs, 10,000 identical headings, deep nesting; also 40,000 tags that never close) is built at n and at 2n and read with
-``index.issue.parse_issue`` with no budget; the ratio t(2n)/t(n) is about 2 when reading is linear and
-about 4 when it is quadratic. A 5 MB file of ordinary prose is read for scale. Then every issue of the
-shared archives is read, and the slowest are printed (skipped when the archives are not there).
+pairs, 10,000 identical headings, deep nesting; also 40,000 tags that never close) is built at n and at
+2n and read with ``index.issue.parse_issue`` with no budget. The ratio t(2n)/t(n) is about 2 when reading
+is linear and about 4 when it is quadratic; ``/byte`` is the same per byte of file, about 1 when the time
+is linear in the size (a list's indentation grows with its depth). Times of a few milliseconds give noisy
+ratios. A 5 MB file of ordinary prose is read for scale. Then every issue of the shared archives is read,
+and the slowest are printed (skipped when the archives are not there).
 
     python benchmarks/bench_hostile.py [--repeat 3] [--no-corpora]
 """
@@ -102,15 +104,17 @@ def timed(raw: bytes, spec: SourceSpec, repeat: int) -> tuple[float, str]:
 def bench_hostile(repeat: int) -> float:
     spec = SourceSpec(name="bench", path=Path("."), parse_seconds=0)  # 0: no budget, to see the real time
     print(f"budget per file: {PARSE_SECONDS:g} s (index/issue.py PARSE_SECONDS); best of {repeat}")
-    print(f"{'file':<24}{'n':>10}{'size':>11}{'time':>9}{'2n':>10}{'size':>11}{'time':>9}{'ratio':>7}  outcome at 2n")
+    print(f"{'file':<24}{'n':>10}{'size':>11}{'time':>9}{'2n':>10}{'size':>11}{'time':>9}{'ratio':>7}{'/byte':>7}"
+          "  outcome at 2n")
     worst = 0.0
     for name, build, n in HOSTILE:
         a, b = build(n).encode(), build(2 * n).encode()
         ta, _ = timed(a, spec, repeat)
         tb, outcome = timed(b, spec, repeat)
         worst = max(worst, tb)
-        print(f"{name:<24}{n:>10,}{len(a):>11,}{ta:>8.3f}s{2 * n:>10,}{len(b):>11,}{tb:>8.3f}s{tb / ta:>7.2f}  "
-              f"{outcome[:60]}")
+        per_byte = (tb / len(b)) / (ta / len(a))  # about 1 when the time grows with the size of the file
+        print(f"{name:<24}{n:>10,}{len(a):>11,}{ta:>8.3f}s{2 * n:>10,}{len(b):>11,}{tb:>8.3f}s{tb / ta:>7.2f}"
+              f"{per_byte:>7.2f}  {outcome[:60]}")
     print(f"slowest hostile file: {worst:.3f} s ({worst / PARSE_SECONDS:.1%} of the budget)")
     return worst
 

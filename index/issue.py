@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what is stored: every issue is then re-read.
 PARSER_VERSION = "3"
-# Beyond this a file is reported and skipped. Measured by benchmarks/bench_hostile.py on one shared core:
-# the slowest of 1,064 real issues reads in 0.09 s, the hostile files of issue 18 in at most 1.2 s, and
-# an ordinary 4.9 MB file (the size limit is 5 MB) in ~7 s; 30 s leaves that one four times its time.
+# Beyond this a file is reported and skipped. Measured by benchmarks/bench_hostile.py on a loaded 2-core
+# machine: the slowest of 1,064 real issues reads in 0.06-0.11 s, the hostile files of issue 18 in at most
+# 1 s (2.6 s at twice their size), an ordinary 4.9 MB file (the size limit is 5 MB) in 7-9 s.
 PARSE_SECONDS = 30.0
 
 
