@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from index.budget import check_deadline
+
 _HIDDEN = re.compile(
     r"<!--.*?(?:-->|\Z)"  # comments; an unclosed comment hides the rest of the page
     r"|<script\b[^>]*>.*?(?:</script\s*>|\Z)"
@@ -47,27 +49,64 @@ def _fence_end(text: str, opener: re.Match[str]) -> int:
     return len(text) if nl == -1 else nl + 1
 
 
+class _Next:
+    """The next match of a pattern at or after a position, searched again only when passed.
+
+    Whether a match starts at a given offset does not depend on where the search began, so a
+    match found earlier stays the next one until the walk moves past its start: the walk is
+    linear, not one full search of the rest of the text per step.
+    """
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self._pattern, self._text = pattern, text
+        self._match: re.Match[str] | None = None
+        self._done = False  # no match after the last search position
+
+    def at(self, pos: int) -> re.Match[str] | None:
+        if self._done:
+            return None
+        if self._match is None or self._match.start() < pos:
+            self._match = self._pattern.search(self._text, pos)
+            self._done = self._match is None
+        return self._match
+
+
+_HIDDEN_START = re.compile(r"<!--|<(?:script|style|iframe)\b", re.IGNORECASE)
+
+
 def _walk(text: str) -> list[tuple[bool, str]]:
     """Split text into (is_code, piece) runs with hidden HTML removed from the prose runs.
 
     A hidden span may swallow a fence (a commented-out template with code in it), so the
-    text is walked in order rather than split into code and prose first.
+    text is walked in order rather than split into code and prose first. Only where a hidden
+    span starts is searched ahead; its end is found once the walk takes it.
     """
     pieces: list[tuple[bool, str]] = []
     pos = 0
     prose: list[str] = []
+    fences, hiddens, codes = _Next(_FENCE_OPEN, text), _Next(_HIDDEN_START, text), _Next(_INLINE_CODE, text)
+    last_gt = text.rfind(">")  # a tag that starts after the last ">" cannot close: no search to the end for it
+    steps = 0
     while pos < len(text):
-        fence = _FENCE_OPEN.search(text, pos)
-        hidden = _HIDDEN.search(text, pos)
-        code = _INLINE_CODE.search(text, pos) if hidden is not None else None
+        steps += 1
+        if steps % 256 == 0:
+            check_deadline()
+        fence = fences.at(pos)
+        hidden = hiddens.at(pos)
+        code = codes.at(pos) if hidden is not None else None
         if code is not None and hidden is not None and code.start() < hidden.start() < code.end() and (
             fence is None or code.start() < fence.start()
         ):
             prose.append(text[pos : code.end()])  # `<!-- -->` inside inline code is code
             pos = code.end()
         elif hidden is not None and (fence is None or hidden.start() < fence.start()):
+            closable = last_gt > hidden.start() or text.startswith("<!--", hidden.start())
+            span = _HIDDEN.match(text, hidden.start()) if closable else None
             prose.append(text[pos : hidden.start()])
-            pos = hidden.end()
+            # "<scripts>" is no script tag: keep it as text
+            pos = span.end() if span is not None else hidden.end()
+            if span is None:
+                prose.append(text[hidden.start() : pos])
         elif fence is not None:
             prose.append(text[pos : fence.start()])
             pieces.append((False, "".join(prose)))

@@ -310,10 +310,16 @@ class Indexer:
                 self._record_held(spec, rel, file_hash, issue)
                 track.issue_done(rel, len(raw))
                 continue
-            chunks = make_chunks(
-                issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
-                overlap=self.chunk_overlap,
-            )
+            try:
+                chunks = make_chunks(
+                    issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
+                    overlap=self.chunk_overlap,
+                )
+            except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:  # one file's text, not the run
+                log.warning("%s/%s: cutting into chunks failed", spec.name, rel, exc_info=True)
+                summary.failed.append(FileReport(spec.name, rel, f"could not be cut into chunks ({type(exc).__name__})"))
+                track.issue_done(rel, len(raw))
+                continue
             batch.append(_Pending(spec, rel, file_hash, kind, issue, chunks, len(raw)))
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 self._flush(batch, summary, track)

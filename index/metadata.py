@@ -15,7 +15,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import JSONHandler, YAMLHandler
+from frontmatter.default_handlers import JSONHandler, SafeLoader
+
+from index.publication import InvalidDate
+
+
+class FrontMatterError(ValueError):
+    """The front matter cannot be read at all (nested too deeply); the message says why."""
+
+
+_TOO_DEEP = "front matter nested too deeply to read"
+
+
+class _Loader(SafeLoader):  # type: ignore[misc, valid-type]
+    """python-frontmatter's YAML loader, except that a date naming no real day is kept as its text."""
+
+
+def _timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return InvalidDate(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 @dataclass
@@ -92,12 +115,16 @@ def _delimited(text: str, mark: str, fmt: str, warnings: list[str]) -> Split:
 
 def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
     try:
-        data = YAMLHandler().load(raw)
+        data = yaml.load(raw, Loader=_Loader)  # a safe loader
+    except RecursionError:
+        raise FrontMatterError(_TOO_DEEP) from None
     except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own limit; pure-Python PyYAML hits RecursionError
+            raise FrontMatterError(_TOO_DEEP) from None
         recovered = _loose_key_values(raw)
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         warnings.append(
             f"front matter is not valid YAML{at} ({problem}); recovered {len(recovered)} keys line by line"
         )
@@ -113,6 +140,8 @@ def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
 def _load_toml(raw: str, warnings: list[str]) -> dict[str, Any]:
     try:
         return tomllib.loads(raw)
+    except RecursionError:
+        raise FrontMatterError(_TOO_DEEP) from None
     except tomllib.TOMLDecodeError as exc:
         recovered = {k: v for k, v in _loose_key_values(raw.replace(" = ", ": ")).items()}
         warnings.append(f"front matter is not valid TOML ({exc}); recovered {len(recovered)} keys line by line")
@@ -130,8 +159,8 @@ def _loose_key_values(raw: str) -> dict[str, Any]:
         if not value:
             continue
         try:
-            parsed = yaml.safe_load(f"v: {value}")["v"]
-        except yaml.YAMLError:
+            parsed = yaml.load(f"v: {value}", Loader=_Loader)["v"]  # a safe loader
+        except (yaml.YAMLError, RecursionError, TypeError):
             parsed = _unquote(value)
         out[key] = parsed
     return out
@@ -147,6 +176,8 @@ def _json(text: str, warnings: list[str]) -> Split | None:
     decoder = json.JSONDecoder()
     try:
         data, end = decoder.raw_decode(text)
+    except RecursionError:
+        raise FrontMatterError(_TOO_DEEP) from None
     except json.JSONDecodeError:
         return None
     if not isinstance(data, dict):

@@ -13,8 +13,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from index.budget import check_deadline
 from index.urls import AnchorMaker
 
 _EXPLICIT_ID = re.compile(r"\s*\{:?\s*#([A-Za-z][\w:.-]*)[^}]*\}\s*$")
@@ -33,9 +36,62 @@ class Section:
     link_share: float = 0.0  # share of the visible text that is link text (1.0: a list of links)
 
 
+# markdown-it stops reading a document where blocks nest ``maxNesting`` deep and drops the rest of it.
+# Nesting is allowed deeper than commonmark's 20 (a list level counts 2); from _DEEP on, what is
+# left of a block is kept as one plain paragraph, and the file gets a warning.
+_MAX_NESTING = 40
+_DEEP = 36
+_LIST_OR_QUOTE_MARK = re.compile(r"^(?:[ \t]*(?:>|[*+-](?=\s|$)|\d{1,9}[.)](?=\s|$)))+[ \t]*")
+DEEP_WARNING = f"blocks nested more than {_DEEP} levels deep (a list level counts 2); the deeper text is kept as plain text"
+
+
+def _too_deep(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    check_deadline()
+    if state.level < _DEEP or silent:
+        return False
+    line = last = start
+    while line < end:
+        if not state.isEmpty(line):
+            if state.sCount[line] < state.blkIndent:
+                break
+            last = line
+        line += 1
+    text = state.getLines(start, last + 1, state.blkIndent, False)
+    flat = "\n".join(_LIST_OR_QUOTE_MARK.sub("", ln) for ln in text.split("\n"))
+    state.push("paragraph_open", "p", 1).map = [start, last + 1]
+    inline = state.push("inline", "", 0)
+    inline.content, inline.map, inline.children = flat.strip(), [start, last + 1], []
+    state.push("paragraph_close", "p", -1)
+    state.line = last + 1
+    state.env["too_deep"] = True
+    return True
+
+
+_inline_steps = [0]
+
+
+def _inline_clock(state: StateInline, silent: bool) -> bool:
+    _inline_steps[0] += 1
+    if _inline_steps[0] % 512 == 0:
+        check_deadline()
+    return False
+
+
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": _MAX_NESTING}).enable(["table", "strikethrough"])
+    md.block.ruler.before("table", "too_deep", _too_deep)
+    md.inline.ruler.before("text", "clock", _inline_clock)
+    return md
+
+
+def parse_markdown(body: str, warnings: list[str] | None = None) -> list[Token]:
+    """Tokens of ``body``; a warning is added when blocks nest so deep that their text is kept plain."""
+    env: dict[str, object] = {}
+    tokens = markdown_parser().parse(body, env)
+    if env.get("too_deep") and warnings is not None and DEEP_WARNING not in warnings:
+        warnings.append(DEEP_WARNING)
+    return tokens
 
 
 def inline_plain(children: Sequence[Token] | None, *, keep_backticks: bool) -> str:
@@ -154,8 +210,10 @@ class _Open:
     first_token: int
 
 
-def first_h1(body: str) -> str | None:
-    tokens = markdown_parser().parse(body)
+def first_h1(body: str, tokens: Sequence[Token] | None = None) -> str | None:
+    """The text of the first top-level H1; ``tokens``: those of ``body`` when already parsed."""
+    if tokens is None:
+        tokens = parse_markdown(body)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
             text, _ = _heading_text(tokens[i + 1])
@@ -175,14 +233,18 @@ def _heading_text(inline: Token) -> tuple[str, str | None]:
     return text.strip(), explicit
 
 
-def split_sections(body: str, generator: str) -> list[Section]:
-    """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped."""
-    raw = _split(body, generator)
+def split_sections(body: str, generator: str, warnings: list[str] | None = None,
+                   tokens: list[Token] | None = None) -> list[Section]:
+    """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped.
+
+    What is worth a warning (text nested too deep to keep its structure) is added to ``warnings``.
+    ``tokens``: those of ``body`` from ``parse_markdown`` (with the same ``warnings``), when already parsed.
+    """
+    raw = _split(body, generator, parse_markdown(body, warnings) if tokens is None else tokens)
     return _merge_subtitles(raw)
 
 
-def _split(body: str, generator: str) -> list[tuple[Section, int, int]]:
-    tokens = markdown_parser().parse(body)
+def _split(body: str, generator: str, tokens: list[Token]) -> list[tuple[Section, int, int]]:
     lines = body.split("\n")
     anchors = AnchorMaker(generator)
     sections: list[tuple[Section, int, int]] = []
@@ -202,6 +264,8 @@ def _split(body: str, generator: str) -> list[tuple[Section, int, int]]:
 
     i = 0
     while i < len(tokens):
+        if i % 512 == 0:
+            check_deadline()
         tok = tokens[i]
         if tok.level == 0 and tok.type == "heading_open" and tok.map is not None:
             close(tok.map[0], i)

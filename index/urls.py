@@ -60,6 +60,7 @@ class AnchorMaker:
         self._empty = _EMPTY_ANCHOR[generator]
         self._sep = _REPEAT_SEP[generator]
         self._seen: set[str] = set()
+        self._next: dict[str, int] = {}  # the first repeat number not yet tried for a base
 
     def make(self, text: str, explicit: str | None = None) -> str:
         if explicit:
@@ -67,10 +68,11 @@ class AnchorMaker:
             return explicit
         base = self._slug(text) or self._empty
         anchor = base
-        n = 0
+        n = self._next.get(base, 1) - 1  # numbers below were taken already: anchors are never freed
         while anchor in self._seen:
             n += 1
             anchor = f"{base}{self._sep}{n}"
+        self._next[base] = n + 1
         self._seen.add(anchor)
         return anchor
 
