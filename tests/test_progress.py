@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 
 from bot.progress import Progress
 from index.progress import Step
@@ -38,7 +39,9 @@ def test_a_terminal_without_a_size_gets_plain_lines_not_nothing():
         progress(Step(4, 4, 120, 1.0, "b.md"))
         progress.close()
         stream.flush()
-        out = os.read(master, 4096).decode()
+        out = ""
+        while out.count("\n") < 2 and select.select([master], [], [], 5)[0]:  # a pty hands lines over one by one
+            out += os.read(master, 4096).decode()
     finally:
         os.close(master)
         os.close(slave)
