@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import discord
 
 from bot.announce.post import Post
 from bot.ask.render import clip
+
+CLOCK_SLACK = 120.0  # seconds: our clock and Discord's may disagree a little
+SEARCH_MAX = 20_000  # messages read after the first attempt, at 100 a request
 
 
 class DiscordPoster:
@@ -37,14 +42,49 @@ class DiscordPoster:
             await message.publish()
         return channel.id, message.id
 
-    async def find(self, channel_id: int, url: str) -> tuple[int, int] | None:
+    async def find(self, channel_id: int, url: str, title: str, since: float | None) -> tuple[int, int] | None:
+        """The bot's own earlier announcement of ``url``, if Discord has it.
+
+        ``since`` is the wall-clock time recorded just before the first attempt: the message can only be newer
+        than that, so the search starts there (a snowflake made from that time) however busy the channel is.
+        Without it (a row from before that was recorded), only the last 50 messages are read.
+        """
         channel = await self._channel(channel_id)
-        me = self.client.user
         if isinstance(channel, discord.ForumChannel):
-            return None
-        async for message in channel.history(limit=50):  # type: ignore[union-attr]
+            return await self._find_thread(channel, url, clip(title, 100), since)
+        me = self.client.user
+        if since is None:
+            history = channel.history(limit=50)  # type: ignore[union-attr]
+        else:
+            start = dt.datetime.fromtimestamp(since - CLOCK_SLACK, dt.timezone.utc)
+            history = channel.history(limit=SEARCH_MAX, after=start, oldest_first=True)  # type: ignore[union-attr]
+        async for message in history:
             if me is not None and message.author.id == me.id and any(e.url == url for e in message.embeds):
                 return channel.id, message.id
+        return None
+
+    async def _find_thread(self, forum: discord.ForumChannel, url: str, name: str,
+                           since: float | None) -> tuple[int, int] | None:
+        """A forum post is a thread: look among the guild's active threads, then the forum's public archived ones
+        (newest first, down to ``since``), for one the bot started with this name and whose starter links ``url``."""
+        me = self.client.user
+        candidates = [t for t in await forum.guild.active_threads() if t.parent_id == forum.id]
+        cutoff = None if since is None else dt.datetime.fromtimestamp(since - CLOCK_SLACK, dt.timezone.utc)
+        async for thread in forum.archived_threads(limit=None if cutoff else 100):
+            if cutoff is not None and thread.archive_timestamp < cutoff:
+                break  # archived before the attempt: it cannot be ours
+            candidates.append(thread)
+        for thread in candidates:
+            if thread.name != name or (me is not None and thread.owner_id != me.id):
+                continue
+            if cutoff is not None and discord.utils.snowflake_time(thread.id) < cutoff:
+                continue
+            try:
+                starter = await thread.fetch_message(thread.id)  # a forum post's starter message has the thread's id
+            except discord.NotFound:
+                continue
+            if any(e.url == url for e in starter.embeds):
+                return thread.id, starter.id
         return None
 
     async def edit(self, channel_id: int, message_id: int, post: Post) -> None:

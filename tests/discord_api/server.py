@@ -10,6 +10,7 @@ acknowledged within 3 s (afterwards: 404, code 10062), as on Discord.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import itertools
 import json
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 API = "/api/v10"
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
+DISCORD_EPOCH_MS = 1_420_070_400_000
 ADMINISTRATOR = 1 << 3
 DEFAULT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
 
@@ -38,6 +40,25 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as history returns it: no test bookkeeping, no nonce."""
+    return {k: v for k, v in message.items() if not k.startswith("_") and k != "nonce"}
+
+
+def _rate_limited() -> web.Response:
+    return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
+                                         "global": False}).encode(), status=429,
+                        headers={"Content-Type": "application/json", "Via": "1.1 google",
+                                 "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.05"})
+
+
+def _cut_off(request: web.Request) -> web.Response:
+    """The request was carried out, but the connection drops before the answer reaches the bot."""
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response(status=500)
 
 
 @dataclass
@@ -70,7 +91,10 @@ class DiscordTestServer:
     def __init__(self, *, token: str = "test-token.abc.def", heartbeat_interval_ms: int = 1000) -> None:
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
-        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self._ids = itertools.count()  # Discord's snowflakes: ms since 2015 << 22, then a counter
+        self._last_id = 0
+        self.nonce_window = 300.0  # Discord drops a repeated nonce only within a few minutes; a test may shorten it
+        self.statuses: collections.Counter[int] = collections.Counter()  # every non-2xx response, by status
         self.app_id = self.snowflake()
         self.bot_user = {"id": self.app_id, "username": "backissue", "discriminator": "0", "global_name": None,
                          "avatar": None, "bot": True, "flags": 0}
@@ -117,7 +141,12 @@ class DiscordTestServer:
         return cid
 
     def snowflake(self) -> str:
-        return str(next(self._ids))
+        sid = max(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF), self._last_id + 1)
+        self._last_id = sid
+        return str(sid)
+
+    def non_2xx(self) -> int:
+        return sum(self.statuses.values())
 
     def user(self, name: str) -> dict[str, Any]:
         return {"id": self.snowflake(), "username": name, "discriminator": "0", "global_name": name,
@@ -156,7 +185,10 @@ class DiscordTestServer:
         r.add_get(API + "/channels/{channel}/messages", self._channel_history)
         r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_channel_message)
         r.add_post(API + "/channels/{channel}/messages/{message}/crosspost", self._crosspost)
+        r.add_get(API + "/channels/{channel}/messages/{message}", self._get_channel_message)
         r.add_post(API + "/channels/{channel}/threads", self._forum_thread)
+        r.add_get(API + "/guilds/{guild}/threads/active", self._active_threads)
+        r.add_get(API + "/channels/{channel}/threads/archived/public", self._archived_threads)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -176,12 +208,15 @@ class DiscordTestServer:
         if request.path.startswith(API) and request.headers.get("Authorization") not in (None, f"Bot {self.token}"):
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         try:
-            return await handler(request)
+            response = await handler(request)
         except DiscordError as exc:
             if exc.status == 400:
                 self.rejected.append((request.path, exc.body))
                 log.warning("test server rejected %s %s: %s", request.method, request.path, json.dumps(exc.body))
-            return _json(exc.body, status=exc.status)
+            response = _json(exc.body, status=exc.status)
+        if not 200 <= response.status < 300 and request.path.startswith(API):
+            self.statuses[response.status] += 1
+        return response
 
     def _auth(self, request: web.Request) -> None:
         if request.headers.get("Authorization") != f"Bot {self.token}":
@@ -356,19 +391,14 @@ class DiscordTestServer:
         self._writable(channel)
         body = await request.json()
         check_message(body)
-        fault = self.faults.pop(0) if self.faults else None
-        if fault == "500":
-            raise DiscordError(500, 0, "500: Internal Server Error")
+        fault = self._fault()
         if fault == "429":
-            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
-                                                 "global": False}).encode(), status=429,
-                                headers={"Content-Type": "application/json", "Via": "1.1 google",
-                                         "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.05"})
+            return _rate_limited()
         messages = self.channel_messages.setdefault(channel, [])
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             for old in messages:  # Discord: the same author and nonce within a few minutes returns the first message
-                if old.get("nonce") == str(nonce) and time.monotonic() - old["_created"] < 300:
+                if old.get("nonce") == str(nonce) and time.monotonic() - old["_created"] < self.nonce_window:
                     return _json({k: v for k, v in old.items() if not k.startswith("_")})
         msg = self._message(channel, body)
         msg["_created"] = time.monotonic()
@@ -376,16 +406,43 @@ class DiscordTestServer:
         if self.on_message_stored is not None:
             self.on_message_stored(msg)
         if fault == "drop":  # the message exists, but the bot never hears back
-            assert request.transport is not None
-            request.transport.close()
-            return web.Response(status=500)
+            return _cut_off(request)
         return _json({k: v for k, v in msg.items() if not k.startswith("_")})
 
+    def _fault(self) -> str | None:
+        """The next injected fault of a post: "500" and "hang" (no answer for 30 s) raise or wait here."""
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "500":
+            raise DiscordError(500, 0, "500: Internal Server Error")
+        if fault == "503":
+            raise DiscordError(503, 0, "503: Service Unavailable")
+        return fault
+
     async def _channel_history(self, request: web.Request) -> web.Response:
+        """Get Channel Messages: ``before``/``after``/``around`` a snowflake (one of them), limit 1-100 (default 50),
+        always newest first; history does not carry the nonce."""
         self._auth(request)
-        limit = int(request.query.get("limit", 50))
-        newest_first = list(reversed(self.channel_messages.get(request.match_info["channel"], [])))[:limit]
-        return _json([{k: v for k, v in m.items() if not k.startswith("_") and k != "nonce"} for m in newest_first])
+        q = request.query
+        limit = int(q.get("limit", 50))
+        if not 1 <= limit <= 100:
+            raise DiscordError(400, 50035, "Invalid Form Body", {"limit": {"_errors": [
+                {"code": "NUMBER_TYPE_MAX", "message": "int value should be less than or equal to 100."}]}})
+        ordered = sorted(self.channel_messages.get(request.match_info["channel"], []), key=lambda m: int(m["id"]))
+        if "after" in q:
+            picked = [m for m in ordered if int(m["id"]) > int(q["after"])][:limit]
+        elif "around" in q:
+            pivot = int(q["around"])
+            older = [m for m in ordered if int(m["id"]) <= pivot][-((limit + 1) // 2):]
+            picked = older + [m for m in ordered if int(m["id"]) > pivot][: limit - len(older)]
+        elif "before" in q:
+            picked = [m for m in ordered if int(m["id"]) < int(q["before"])][-limit:]
+        else:
+            picked = ordered[-limit:]
+        return _json([_public(m) for m in reversed(picked)])
+
+    async def _get_channel_message(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        return _json(_public(self._find_message(request.match_info["channel"], request.match_info["message"])))
 
     def _find_message(self, channel: str, message_id: str) -> dict[str, Any]:
         for m in self.channel_messages.get(channel, []):
@@ -426,15 +483,51 @@ class DiscordTestServer:
                                {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
                                                       "message": "Must be between 1 and 100 in length."}]}})
         check_message(body.get("message") or {})
+        fault = self._fault()
+        if fault == "429":
+            return _rate_limited()
         thread_id = self.snowflake()
         thread = {"id": thread_id, "type": 11, "name": name, "parent_id": forum, "guild_id": self.guild_id,
                   "owner_id": self.app_id, "member_count": 1, "message_count": 1, "rate_limit_per_user": 0,
                   "thread_metadata": {"archived": False, "auto_archive_duration": 4320, "locked": False,
-                                      "archive_timestamp": _now_iso()}, "flags": 0, "applied_tags": []}
-        msg = self._message(thread_id, body.get("message") or {})
+                                      "archive_timestamp": _now_iso(), "create_timestamp": _now_iso()}, "flags": 0, "applied_tags": []}
+        msg = {**self._message(thread_id, body.get("message") or {}), "id": thread_id}  # the starter's id is the thread's
         self.channel_messages.setdefault(thread_id, []).append({**msg, "_created": time.monotonic()})
         self.threads.append(thread)
+        if fault == "drop":
+            return _cut_off(request)
         return _json({**thread, "message": msg})
+
+    def archive(self, thread_id: str) -> None:
+        """What Discord does after a thread's auto_archive_duration of inactivity."""
+        for t in self.threads:
+            if t["id"] == thread_id:
+                t["thread_metadata"].update({"archived": True, "archive_timestamp": _now_iso()})
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        """List Active Guild Threads: every unarchived thread of the guild, with the bot's thread members."""
+        self._auth(request)
+        if request.match_info["guild"] != self.guild_id:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        active = [t for t in self.threads if not t["thread_metadata"]["archived"]]
+        return _json({"threads": active, "members": [
+            {"id": t["id"], "user_id": self.app_id, "join_timestamp": t["thread_metadata"]["archive_timestamp"],
+             "flags": 1} for t in active]})
+
+    async def _archived_threads(self, request: web.Request) -> web.Response:
+        """List Public Archived Threads: newest archive_timestamp first, ``before`` an ISO8601 timestamp, has_more."""
+        self._auth(request)
+        channel = request.match_info["channel"]
+        if channel not in self.channels:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        limit = int(request.query.get("limit", 50))
+        before = request.query.get("before")
+        archived = sorted((t for t in self.threads if t["parent_id"] == channel and t["thread_metadata"]["archived"]),
+                          key=lambda t: t["thread_metadata"]["archive_timestamp"], reverse=True)
+        if before:
+            cut = dt.datetime.fromisoformat(before.replace("Z", "+00:00"))
+            archived = [t for t in archived if dt.datetime.fromisoformat(t["thread_metadata"]["archive_timestamp"]) < cut]
+        return _json({"threads": archived[:limit], "members": [], "has_more": len(archived) > limit})
 
     # --- gateway ---------------------------------------------------------------------------
     async def _send(self, op: int, d: Any, t: str | None = None) -> None:
