@@ -6,7 +6,8 @@ the request, and as posted with the message id only once Discord accepted it. A 
 crash first looks for the message: in a text channel, every message since the first attempt (by
 the issue's URL in the embed); in a forum, the guild's active threads and the forum's archived
 ones (by name and the URL in the starter message). Only then does it post again, with the same
-nonce and ``enforce_nonce``, so within Discord's few-minute window Discord itself drops a duplicate. First start records every existing issue without posting, unless
+nonce and ``enforce_nonce``, so within Discord's few-minute window Discord itself drops a duplicate.
+First start records every existing issue without posting, unless
 ``backfill`` asks for the newest few.
 """
 

@@ -41,6 +41,7 @@ class PostRow:
     attempts: int
     next_attempt: float
     last_error: str
+    sent_at: float | None = None  # wall-clock time of the first attempt: an earlier post is searched from there
 
 
 def _now() -> str:
@@ -53,6 +54,8 @@ class AnnounceState:
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        if "sent_at" not in {r[1] for r in self._db.execute("PRAGMA table_info(posts)")}:
+            self._db.execute("ALTER TABLE posts ADD COLUMN sent_at REAL")
 
     def close(self) -> None:
         self._db.close()
@@ -71,7 +74,7 @@ class AnnounceState:
 
     def rows(self, source: str | None = None) -> dict[tuple[str, str], PostRow]:
         sql = ("SELECT source, path, status, nonce, version, channel_id, message_id, file_hash, post_hash, attempts,"
-               " next_attempt, last_error FROM posts")
+               " next_attempt, last_error, sent_at FROM posts")
         cur = self._db.execute(sql + " WHERE source = ?", (source,)) if source else self._db.execute(sql)
         return {(r[0], r[1]): PostRow(*r) for r in cur}
 
@@ -80,13 +83,14 @@ class AnnounceState:
             "INSERT INTO posts (source, path, status, nonce, version, file_hash) VALUES (?, ?, 'pending', ?, ?, ?)"
             " ON CONFLICT(source, path) DO UPDATE SET status = 'pending', nonce = excluded.nonce,"
             " version = excluded.version, file_hash = excluded.file_hash, attempts = 0, next_attempt = 0,"
-            " last_error = ''",
+            " last_error = '', sent_at = NULL",
             (source, path, nonce, version, file_hash))
 
-    def attempted(self, source: str, path: str, error: str, next_attempt: float) -> None:
+    def attempted(self, source: str, path: str, error: str, next_attempt: float, sent_at: float | None = None) -> None:
         self._db.execute(
-            "UPDATE posts SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE source = ? AND path = ?",
-            (next_attempt, error, source, path))
+            "UPDATE posts SET attempts = attempts + 1, next_attempt = ?, last_error = ?, sent_at = COALESCE(sent_at, ?)"
+            " WHERE source = ? AND path = ?",
+            (next_attempt, error, sent_at, source, path))
 
     def posted(self, source: str, path: str, channel_id: int, message_id: int, file_hash: str, post_hash: str) -> None:
         self._db.execute(

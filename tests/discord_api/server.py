@@ -490,7 +490,8 @@ class DiscordTestServer:
         thread = {"id": thread_id, "type": 11, "name": name, "parent_id": forum, "guild_id": self.guild_id,
                   "owner_id": self.app_id, "member_count": 1, "message_count": 1, "rate_limit_per_user": 0,
                   "thread_metadata": {"archived": False, "auto_archive_duration": 4320, "locked": False,
-                                      "archive_timestamp": _now_iso(), "create_timestamp": _now_iso()}, "flags": 0, "applied_tags": []}
+                                      "archive_timestamp": _now_iso(), "create_timestamp": _now_iso()},
+                  "flags": 0, "applied_tags": []}
         msg = {**self._message(thread_id, body.get("message") or {}), "id": thread_id}  # the starter's id is the thread's
         self.channel_messages.setdefault(thread_id, []).append({**msg, "_created": time.monotonic()})
         self.threads.append(thread)
