@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 
 import discord
 
@@ -11,11 +13,15 @@ from bot.ask.render import clip
 
 CLOCK_SLACK = 120.0  # seconds: our clock and Discord's may disagree a little
 SEARCH_MAX = 20_000  # messages read after the first attempt, at 100 a request
+POST_TIMEOUT = 60.0  # seconds for one post, discord.py's own retries included; then it counts as failed
+
+log = logging.getLogger(__name__)
 
 
 class DiscordPoster:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, timeout: float = POST_TIMEOUT) -> None:
         self.client = client
+        self.timeout = timeout  # a post that hangs is given up (TimeoutError); the retry looks for it first
 
     async def _channel(self, channel_id: int) -> discord.abc.GuildChannel | discord.Thread:
         channel = self.client.get_channel(channel_id)
@@ -29,6 +35,9 @@ class DiscordPoster:
         return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
 
     async def post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]:
+        return await asyncio.wait_for(self._post(channel_id, post, nonce, crosspost), self.timeout)
+
+    async def _post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]:
         channel = await self._channel(channel_id)
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(name=clip(post.title, 100), content=post.content, embed=post.embed,
@@ -58,9 +67,14 @@ class DiscordPoster:
         else:
             start = dt.datetime.fromtimestamp(since - CLOCK_SLACK, dt.timezone.utc)
             history = channel.history(limit=SEARCH_MAX, after=start, oldest_first=True)  # type: ignore[union-attr]
+        read = 0
         async for message in history:
+            read += 1
             if me is not None and message.author.id == me.id and any(e.url == url for e in message.embeds):
                 return channel.id, message.id
+        if since is not None and read >= SEARCH_MAX:
+            log.warning("channel %s: %d messages since the first attempt at %s, none of them it; posting again",
+                        channel_id, read, url)
         return None
 
     async def _find_thread(self, forum: discord.ForumChannel, url: str, name: str,

@@ -154,9 +154,13 @@ class Announcer:
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
+            failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
+            self.state.set_channel_error(target.channel_id, error, self.clock() + backoff(failures))
             self.state.attempted(name, path, error, self.clock() + backoff(attempts + 1))
-            log.warning("%s/%s: announcement failed (%s); it stays pending", name, path, error)
+            log.warning("%s/%s: announcement failed (%s); it stays pending, the channel waits %.0f s", name, path,
+                        error, backoff(failures))
             return False
         self.state.posted(name, path, channel_id, message_id, file_hash, post.fingerprint())
         self.state.clear_channel_error(target.channel_id)

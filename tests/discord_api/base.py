@@ -51,9 +51,13 @@ class ServerBase:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
 
-    def snowflake(self) -> str:
-        """Discord's snowflake: ms since 2015 in the top 42 bits, so ids sort by time (and encode it)."""
-        sid = max(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF), self._last_id + 1)
+    def snowflake(self, ago: float = 0.0) -> str:
+        """Discord's snowflake: ms since 2015 in the top 42 bits, so ids sort by time (and encode it).
+        ``ago`` seconds in the past makes one for something a test backdates."""
+        sid = ((int((time.time() - ago) * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF)
+        if ago:
+            return str(sid)
+        sid = max(sid, self._last_id + 1)
         self._last_id = sid
         return str(sid)
 
@@ -74,8 +78,9 @@ class ServerBase:
         return self.channels[channel]
 
     def _message(self, channel_id: str, body: dict[str, Any], *, author: dict[str, Any] | None = None,
-                 webhook: bool = False, flags: int = 0, message_id: str | None = None) -> dict[str, Any]:
-        mid = message_id or self.snowflake()
+                 webhook: bool = False, flags: int = 0, message_id: str | None = None,
+                 ago: float = 0.0) -> dict[str, Any]:
+        mid = message_id or self.snowflake(ago)
         msg = {
             "id": mid, "channel_id": channel_id, "author": author or self.bot_user,
             "content": body.get("content") or "", "embeds": body.get("embeds") or [], "timestamp": self.iso_of(mid),

@@ -41,13 +41,13 @@ class MessageRoutes(ServerBase):
         r.add_get(api + "/channels/{channel}/messages/{message}", self._get_channel_message)
 
     # --- what tests do ---------------------------------------------------------------------
-    def chatter(self, channel: str, count: int, user: dict[str, Any] | None = None) -> None:
-        """``count`` messages from a reader in ``channel``, as a busy channel gets them."""
+    def chatter(self, channel: str, count: int, user: dict[str, Any] | None = None, ago: float = 0.0) -> None:
+        """``count`` messages from a reader in ``channel``, as a busy channel gets them (``ago`` seconds back)."""
         author = user or {"id": self.snowflake(), "username": "reader", "discriminator": "0", "global_name": "reader",
                           "avatar": None, "flags": 0}
         for n in range(count):
             self.channel_messages.setdefault(channel, []).append(
-                self._message(channel, {"content": f"chat {n}"}, author=author))
+                self._message(channel, {"content": f"chat {n}"}, author=author, ago=ago))
 
     # --- routes ----------------------------------------------------------------------------
     async def _get_channel(self, request: web.Request) -> web.Response:
