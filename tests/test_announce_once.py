@@ -78,6 +78,8 @@ def test_forum_post_archived_before_the_retry_is_found_among_archived_threads(tm
             server.archive(thread["id"])  # the bot was down longer than the thread's auto-archive duration
             for n in range(3):  # later archived threads of readers come first in the listing
                 server.archive(server.forum_post(server.forum_channel_id, f"Question {n}"))
+            f = newsletter / "issue_002.md"  # and the author corrected the title meanwhile
+            f.write_text(f.read_text().replace('title: "Issue 2"', 'title: "Issue 2 (corrected)"'))
             clock.advance(RETRY)
             await cog.tick()
             assert len(bot_threads(server)) == 1
@@ -207,4 +209,31 @@ def test_500s_that_outlast_discord_py_retries_reach_the_announcer(tmp_path, news
             clock.advance(RETRY)
             await cog.tick()
             assert starter_urls(server) == [URL2] and server.statuses[500] == 5
+    run(scenario())
+
+
+@pytest.mark.parametrize("where", [
+    "text",
+    pytest.param("forum", marks=pytest.mark.xfail(strict=True, reason=(
+        "discord.py itself retries a 500 on Start Thread in Forum Channel, which has no nonce: Discord"
+        " creates a second thread before the announcer hears of anything"))),
+])
+def test_a_500_after_discord_stored_the_post(tmp_path, newsletter, embedder, where):
+    """discord.py retries the 500 at once: in a text channel the same nonce makes Discord return the first
+    message; a forum thread has no such guard."""
+    write_issue(newsletter, 1, date="2024-01-01")
+
+    async def scenario():
+        clock = Clock()
+        channel = forum if where == "forum" else (lambda s: s.channel_id)
+        async with announcing(tmp_path, newsletter, embedder, channel=channel, clock=clock) as (server, r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08")
+            server.faults.append("500-stored")
+            await cog.tick()
+            clock.advance(RETRY)
+            await cog.tick()
+            assert server.statuses[500] == 1 and row(r).status == "posted"
+            got = starter_urls(server) if where == "forum" else urls(server, server.channel_id)
+            assert got == [URL2]
     run(scenario())

@@ -51,7 +51,7 @@ class DiscordPoster:
             await message.publish()
         return channel.id, message.id
 
-    async def find(self, channel_id: int, url: str, title: str, since: float | None) -> tuple[int, int] | None:
+    async def find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None:
         """The bot's own earlier announcement of ``url``, if Discord has it.
 
         ``since`` is the wall-clock time recorded just before the first attempt: the message can only be newer
@@ -60,7 +60,7 @@ class DiscordPoster:
         """
         channel = await self._channel(channel_id)
         if isinstance(channel, discord.ForumChannel):
-            return await self._find_thread(channel, url, clip(title, 100), since)
+            return await self._find_thread(channel, url, since)
         me = self.client.user
         if since is None:
             history = channel.history(limit=50)  # type: ignore[union-attr]
@@ -77,10 +77,10 @@ class DiscordPoster:
                         channel_id, read, url)
         return None
 
-    async def _find_thread(self, forum: discord.ForumChannel, url: str, name: str,
-                           since: float | None) -> tuple[int, int] | None:
+    async def _find_thread(self, forum: discord.ForumChannel, url: str, since: float | None) -> tuple[int, int] | None:
         """A forum post is a thread: look among the guild's active threads, then the forum's public archived ones
-        (newest first, down to ``since``), for one the bot started with this name and whose starter links ``url``."""
+        (newest first, down to ``since``), for one the bot started since then whose starter message links ``url``.
+        Not by name: the issue's title may have been corrected since the lost attempt."""
         me = self.client.user
         candidates = [t for t in await forum.guild.active_threads() if t.parent_id == forum.id]
         cutoff = None if since is None else dt.datetime.fromtimestamp(since - CLOCK_SLACK, dt.timezone.utc)
@@ -89,7 +89,7 @@ class DiscordPoster:
                 break  # archived before the attempt: it cannot be ours
             candidates.append(thread)
         for thread in candidates:
-            if thread.name != name or (me is not None and thread.owner_id != me.id):
+            if me is not None and thread.owner_id != me.id:
                 continue
             if cutoff is not None and discord.utils.snowflake_time(thread.id) < cutoff:
                 continue

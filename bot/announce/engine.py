@@ -5,7 +5,7 @@ marked as possibly sent (attempts + 1, and the wall-clock time of the first atte
 the request, and as posted with the message id only once Discord accepted it. A retry after a
 crash first looks for the message: in a text channel, every message since the first attempt (by
 the issue's URL in the embed); in a forum, the guild's active threads and the forum's archived
-ones (by name and the URL in the starter message). Only then does it post again, with the same
+ones since then (by the URL in the bot's starter message). Only then does it post again, with the same
 nonce and ``enforce_nonce``, so within Discord's few-minute window Discord itself drops a duplicate.
 First start records every existing issue without posting, unless
 ``backfill`` asks for the newest few.
@@ -46,7 +46,7 @@ class Target:
 
 class Poster(Protocol):
     async def post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]: ...
-    async def find(self, channel_id: int, url: str, title: str, since: float | None) -> tuple[int, int] | None: ...
+    async def find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None: ...
     async def edit(self, channel_id: int, message_id: int, post: Post) -> None: ...
 
 
@@ -136,7 +136,7 @@ class Announcer:
         post = make_post(issue, role_id=target.role_id)
         try:
             if attempts > 0:  # an earlier attempt may have reached Discord before we could record it
-                found = await self.poster.find(target.channel_id, issue.url, post.title, row.sent_at)
+                found = await self.poster.find(target.channel_id, issue.url, row.sent_at)
                 if found is not None:
                     self.state.posted(name, path, found[0], found[1], file_hash, post.fingerprint())
                     log.info("%s/%s: found the earlier announcement, not posting again", name, path)

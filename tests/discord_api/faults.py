@@ -7,6 +7,7 @@ Each post takes the next fault from ``DiscordTestServer.faults``:
 - ``"429"``: a per-route rate limit, nothing stored (discord.py waits ``retry_after`` and retries, five tries);
 - ``"drop"``: the post is stored, then the connection is closed before the answer is sent;
 - ``"stall"``: the post is stored, and the answer is held back ``stall_seconds`` (a timeout for the bot);
+- ``"500-stored"``: the post is stored, and the answer is a 500 (as when a proxy gives up on a slow backend);
 - ``"ok"`` (or an empty queue): no fault.
 """
 
@@ -18,10 +19,10 @@ import contextlib
 from aiohttp import web
 
 from tests.discord_api.limits import DiscordError
-from tests.discord_api.wire import rate_limited
+from tests.discord_api.wire import json_response, rate_limited
 
 BEFORE = {"500": (500, "500: Internal Server Error"), "503": (503, "503: Service Unavailable")}
-AFTER = ("drop", "stall")
+AFTER = ("drop", "stall", "500-stored")
 KINDS = (*BEFORE, "429", *AFTER, "ok")
 
 
@@ -54,6 +55,8 @@ class Faults:
             assert request.transport is not None
             self.cut_off += 1
             request.transport.close()
+        elif fault == "500-stored":
+            return json_response({"message": "500: Internal Server Error", "code": 0}, status=500)
         elif fault == "stall":
             self.stalled += 1
             with contextlib.suppress(TimeoutError):
