@@ -237,3 +237,32 @@ def test_a_500_after_discord_stored_the_post(tmp_path, newsletter, embedder, whe
             got = starter_urls(server) if where == "forum" else urls(server, server.channel_id)
             assert got == [URL2]
     run(scenario())
+
+
+@pytest.mark.parametrize("where", ["text", "forum"])
+def test_the_lookup_itself_failing_leaves_the_post_pending_not_posted_again(tmp_path, newsletter, embedder, where):
+    """The answer was lost; at the retry the lookup gets a 503, then a 429 five times running: nothing is posted
+    until a lookup has said whether the earlier post is there."""
+    write_issue(newsletter, 1, date="2024-01-01")
+
+    async def scenario():
+        clock = Clock()
+        channel = forum if where == "forum" else (lambda s: s.channel_id)
+        async with announcing(tmp_path, newsletter, embedder, channel=channel, clock=clock) as (server, r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08")
+            server.faults.append("drop")
+            await cog.tick()
+            server.nonce_window = 0.0
+            server.injected.read_faults.extend(["503"] + ["429"] * 5)
+            for _ in range(2):
+                clock.advance(RETRY)
+                await cog.tick()
+                assert row(r).status == "pending"
+            assert server.injected.read_faults == [] and server.statuses[503] == 1 and server.statuses[429] == 5
+            clock.advance(RETRY)
+            await cog.tick()
+            assert row(r).status == "posted"
+            got = starter_urls(server) if where == "forum" else urls(server, server.channel_id)
+            assert got == [URL2]
+    run(scenario())

@@ -9,6 +9,9 @@ Each post takes the next fault from ``DiscordTestServer.faults``:
 - ``"stall"``: the post is stored, and the answer is held back ``stall_seconds`` (a timeout for the bot);
 - ``"500-stored"``: the post is stored, and the answer is a 500 (as when a proxy gives up on a slow backend);
 - ``"ok"`` (or an empty queue): no fault.
+
+Lookups (Get Channel Messages, the thread listings) take theirs from ``read_faults``: ``"500"``, ``"503"``,
+``"429"`` or ``"ok"``, as above.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ KINDS = (*BEFORE, "429", *AFTER, "ok")
 class Faults:
     def __init__(self) -> None:
         self.queue: list[str] = []
+        self.read_faults: list[str] = []
         self.stall_seconds = 30.0
         self.cut_off = 0  # answers that never reached the bot (dropped connections)
         self.stalled = 0
@@ -43,6 +47,16 @@ class Faults:
             status, message = BEFORE[fault]
             raise DiscordError(status, 0, message)
         return fault
+
+    def take_read(self) -> web.Response | None:
+        """A lookup's fault: an error raised, a rate limit answered, or None to answer normally."""
+        fault = self.read_faults.pop(0) if self.read_faults else None
+        if fault in (*AFTER,) or (fault is not None and fault not in KINDS):
+            raise ValueError(f"not a lookup fault: {fault!r}")
+        if fault in BEFORE:
+            status, message = BEFORE[fault]
+            raise DiscordError(status, 0, message)
+        return self.early_answer(fault)
 
     @staticmethod
     def early_answer(fault: str | None) -> web.Response | None:

@@ -87,7 +87,7 @@ class MessageRoutes(ServerBase):
             self.on_message_stored(msg)
         return await self.injected.late_answer(fault, request, _json(reply(msg)))
 
-    async def _channel_history(self, request: web.Request) -> web.Response:
+    async def _channel_history(self, request: web.Request) -> web.StreamResponse:
         """Get Channel Messages: ``before``, ``after`` or ``around`` a message id (mutually exclusive), ``limit``
         1-100 (default 50); newest first whichever is asked. History does not carry the nonce."""
         self._auth(request)
@@ -107,6 +107,9 @@ class MessageRoutes(ServerBase):
             raise _form_error("limit", "NUMBER_TYPE_MAX" if limit > 100 else "NUMBER_TYPE_MIN",
                               "int value should be less than or equal to 100." if limit > 100
                               else "int value should be greater than or equal to 1.")
+        early = self.injected.take_read()
+        if early is not None:
+            return early
         ordered = sorted(self.channel_messages.get(channel, []), key=lambda m: int(m["id"]))
         if "after" in q:
             after = _snowflake_param(q, "after")

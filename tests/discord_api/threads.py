@@ -89,18 +89,21 @@ class ThreadRoutes(ServerBase):
             self.on_message_stored(msg)
         return await self.injected.late_answer(fault, request, _json({**thread, "message": reply(msg)}))
 
-    async def _active_threads(self, request: web.Request) -> web.Response:
+    async def _active_threads(self, request: web.Request) -> web.StreamResponse:
         """List Active Guild Threads: every unarchived thread of the guild, with the bot's own thread members."""
         self._auth(request)
         if request.match_info["guild"] != self.guild_id:
             raise DiscordError(404, 10004, "Unknown Guild")
+        early = self.injected.take_read()
+        if early is not None:
+            return early
         self.thread_lookups += 1
         active = [t for t in self.threads if not t["thread_metadata"]["archived"]]
         return _json({"threads": active, "members": [
             {"id": t["id"], "user_id": self.app_id, "join_timestamp": t["thread_metadata"]["create_timestamp"],
              "flags": 1} for t in active if t["owner_id"] == self.app_id]})
 
-    async def _archived_threads(self, request: web.Request) -> web.Response:
+    async def _archived_threads(self, request: web.Request) -> web.StreamResponse:
         """List Public Archived Threads: newest archive_timestamp first, ``before`` an ISO8601 timestamp, ``limit``
         (2-100 in practice, default 50), ``has_more``."""
         self._auth(request)
@@ -114,6 +117,9 @@ class ThreadRoutes(ServerBase):
         if not 2 <= limit <= 100:
             raise _bad("limit", "NUMBER_TYPE_MAX" if limit > 100 else "NUMBER_TYPE_MIN",
                        "int value should be between 2 and 100.")
+        early = self.injected.take_read()
+        if early is not None:
+            return early
         before = request.query.get("before")
         archived = sorted((t for t in self.threads if t["parent_id"] == channel and t["thread_metadata"]["archived"]),
                           key=lambda t: _when(t["thread_metadata"]["archive_timestamp"]), reverse=True)
