@@ -58,6 +58,7 @@ def test_forum_post_whose_answer_is_lost_is_not_posted_again(tmp_path, newslette
             [thread] = bot_threads(server)
             assert starter_urls(server) == [URL2]
             assert row(r).status == "posted" and row(r).message_id == int(thread["id"])
+            assert r.bot.announce_state.channel_error(int(server.forum_channel_id)) is None  # no trouble left shown
             clock.advance(RETRY)
             await cog.tick()
             assert len(bot_threads(server)) == 1
@@ -105,6 +106,7 @@ def test_text_post_lost_then_fifty_newer_messages_and_the_nonce_window_over(tmp_
             await cog.tick()
             assert urls(server, server.channel_id) == [URL2]
             assert row(r).status == "posted" and row(r).message_id == int(posts(server, server.channel_id)[0]["id"])
+            assert r.bot.announce_state.problems() == []
     run(scenario())
 
 

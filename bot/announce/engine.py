@@ -139,6 +139,7 @@ class Announcer:
                 found = await self.poster.find(target.channel_id, issue.url, row.sent_at)
                 if found is not None:
                     self.state.posted(name, path, found[0], found[1], file_hash, post.fingerprint())
+                    self.state.clear_channel_error(target.channel_id)  # the lookup worked: so does the channel
                     log.info("%s/%s: found the earlier announcement, not posting again", name, path)
                     return True
             self.state.attempted(name, path, "sending", self.clock() + backoff(attempts + 1),
