@@ -73,7 +73,8 @@ def test_an_announce_ledger_from_before_migrations_keeps_every_record(tmp_path):
 
     db = sqlite3.connect(path)
     assert db.execute("SELECT * FROM posts ORDER BY path").fetchall()[0][:13] == before[0][:13]
-    assert "m001_initial" in applied(db)
+    assert applied(db) == {"m001_initial", "m002_posts_sent_at"}
+    assert has_column(db, "posts", "sent_at") and all(r.sent_at is None for r in rows.values())
     db.close()
 
 

@@ -1,10 +1,13 @@
 """The announcer: decide what to post, post it exactly once, edit it when the issue changes.
 
 Exactly once: a post's row is recorded as pending with a nonce before anything is sent; it is
-marked as possibly sent (attempts + 1) just before the request, and as posted with the message
-id only once Discord accepted it. A retry after a crash first looks for the message among the
-channel's recent messages, then posts with the same nonce and ``enforce_nonce``, so Discord
-itself drops a duplicate. First start records every existing issue without posting, unless
+marked as possibly sent (attempts + 1, and the wall-clock time of the first attempt) just before
+the request, and as posted with the message id only once Discord accepted it. A retry after a
+crash first looks for the message: in a text channel, every message since the first attempt (by
+the issue's URL in the embed); in a forum, the guild's active threads and the forum's archived
+ones since then (by the URL in the bot's starter message). Only then does it post again, with the same
+nonce and ``enforce_nonce``, so within Discord's few-minute window Discord itself drops a duplicate.
+First start records every existing issue without posting, unless
 ``backfill`` asks for the newest few.
 """
 
@@ -23,7 +26,7 @@ import discord
 
 from bot.announce.post import Post, make_post, nonce_for
 from bot.announce.shared_state import SharedAnnounceState
-from bot.announce.state import AnnounceState
+from bot.announce.state import AnnounceState, PostRow
 from index.catalog import Catalog
 from index.issue import IssueReadError, SourceSpec, read_issue
 
@@ -43,7 +46,7 @@ class Target:
 
 class Poster(Protocol):
     async def post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]: ...
-    async def find(self, channel_id: int, url: str) -> tuple[int, int] | None: ...
+    async def find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None: ...
     async def edit(self, channel_id: int, message_id: int, post: Post) -> None: ...
 
 
@@ -62,7 +65,8 @@ def backoff(attempts: int, base: float = 15.0) -> float:
 class Announcer:
     def __init__(self, catalog: Catalog, state: AnnounceState | SharedAnnounceState, poster: Poster, targets: Sequence[Target], *,
                  backfill: int = 0, on_edit: str = "edit", clock: Callable[[], float] = time.time,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+                 wall: Callable[[], float] = time.time) -> None:
         self.catalog = catalog
         self.state = state
         self.poster = poster
@@ -71,6 +75,7 @@ class Announcer:
         self.on_edit = on_edit
         self.clock = clock
         self.now = now
+        self.wall = wall  # Discord's time, for finding an earlier attempt (``clock`` may be a test's)
         self._lock = asyncio.Lock()
 
     def _published(self, source: str) -> dict[str, tuple[str, str | None]]:
@@ -113,7 +118,7 @@ class Announcer:
             if trouble is not None and trouble[1] > self.clock():
                 report.waiting.append(row.path)
                 continue
-            if not await self._deliver(target, row.path, row.nonce, row.attempts, issues[row.path][0], report):
+            if not await self._deliver(target, row, issues[row.path][0], report):
                 break  # the channel is failing: no request storm, try again later
 
     def _issue(self, target: Target, path: str) -> Any:
@@ -123,21 +128,22 @@ class Announcer:
             log.warning("%s/%s: cannot read it to announce it: %s", target.source.name, path, exc)
             return None
 
-    async def _deliver(self, target: Target, path: str, nonce: str, attempts: int, file_hash: str,
-                       report: Report) -> bool:
-        name = target.source.name
+    async def _deliver(self, target: Target, row: PostRow, file_hash: str, report: Report) -> bool:
+        name, path, nonce, attempts = target.source.name, row.path, row.nonce, row.attempts
         issue = self._issue(target, path)
         if issue is None:
             return True
         post = make_post(issue, role_id=target.role_id)
         try:
             if attempts > 0:  # an earlier attempt may have reached Discord before we could record it
-                found = await self.poster.find(target.channel_id, issue.url)
+                found = await self.poster.find(target.channel_id, issue.url, row.sent_at)
                 if found is not None:
                     self.state.posted(name, path, found[0], found[1], file_hash, post.fingerprint())
+                    self.state.clear_channel_error(target.channel_id)  # the lookup worked: so does the channel
                     log.info("%s/%s: found the earlier announcement, not posting again", name, path)
                     return True
-            self.state.attempted(name, path, "sending", self.clock() + backoff(attempts + 1))
+            self.state.attempted(name, path, "sending", self.clock() + backoff(attempts + 1),
+                                 sent_at=row.sent_at if row.sent_at is not None else self.wall())
             channel_id, message_id = await self.poster.post(target.channel_id, post, nonce, target.crosspost)
         except (discord.Forbidden, discord.NotFound) as exc:
             failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
@@ -149,9 +155,13 @@ class Announcer:
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
+            failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
+            self.state.set_channel_error(target.channel_id, error, self.clock() + backoff(failures))
             self.state.attempted(name, path, error, self.clock() + backoff(attempts + 1))
-            log.warning("%s/%s: announcement failed (%s); it stays pending", name, path, error)
+            log.warning("%s/%s: announcement failed (%s); it stays pending, the channel waits %.0f s", name, path,
+                        error, backoff(failures))
             return False
         self.state.posted(name, path, channel_id, message_id, file_hash, post.fingerprint())
         self.state.clear_channel_error(target.channel_id)

@@ -29,6 +29,7 @@ def _row(m: dict[str, Any]) -> PostRow:
         message_id=int(m["message_id"]) or None if m.get("message_id") else None,
         file_hash=m.get("file_hash", ""), post_hash=m.get("post_hash", ""), attempts=int(m.get("attempts", 0)),
         next_attempt=float(m.get("next_attempt", 0.0)), last_error=m.get("last_error", ""),
+        sent_at=float(m["sent_at"]) if m.get("sent_at") else None,
     )
 
 
@@ -70,14 +71,14 @@ class SharedAnnounceState:
     def add_pending(self, source: str, path: str, nonce: str, file_hash: str, version: int = 0) -> None:
         current = self._get(source, path) or {"source": source, "path": path}
         current.update({"status": "pending", "nonce": nonce, "version": version, "file_hash": file_hash,
-                        "attempts": 0, "next_attempt": 0.0, "last_error": ""})
+                        "attempts": 0, "next_attempt": 0.0, "last_error": "", "sent_at": 0.0})
         self._put(current)
 
-    def attempted(self, source: str, path: str, error: str, next_attempt: float) -> None:
+    def attempted(self, source: str, path: str, error: str, next_attempt: float, sent_at: float | None = None) -> None:
         current = self._get(source, path)
         if current is not None:
             self._update(source, path, attempts=int(current.get("attempts", 0)) + 1, next_attempt=next_attempt,
-                         last_error=error)
+                         last_error=error, sent_at=current.get("sent_at") or sent_at or 0.0)
 
     def posted(self, source: str, path: str, channel_id: int, message_id: int, file_hash: str, post_hash: str) -> None:
         self._update(source, path, status="posted", channel_id=channel_id, message_id=message_id, file_hash=file_hash,

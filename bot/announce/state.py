@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.migrations import Migrations, run_script
+from index.migrations import Migrations, has_column, run_script
 
 # the schema as first released; later changes are the migrations below, never edits here
 SCHEMA = """
@@ -36,6 +36,13 @@ def m001_initial(db: sqlite3.Connection) -> None:
     run_script(db, SCHEMA)  # files made before migrations were recorded already have it: nothing happens
 
 
+@STEPS
+def m002_posts_sent_at(db: sqlite3.Connection) -> None:
+    """When the first attempt at a post was made: a retry looks for an earlier post from there on."""
+    if not has_column(db, "posts", "sent_at"):  # a file from before migrations may have it already
+        db.execute("ALTER TABLE posts ADD COLUMN sent_at REAL")
+
+
 @dataclass(frozen=True)
 class PostRow:
     source: str
@@ -50,6 +57,7 @@ class PostRow:
     attempts: int
     next_attempt: float
     last_error: str
+    sent_at: float | None = None  # wall-clock time of the first attempt: an earlier post is searched from there
 
 
 def _now() -> str:
@@ -80,7 +88,7 @@ class AnnounceState:
 
     def rows(self, source: str | None = None) -> dict[tuple[str, str], PostRow]:
         sql = ("SELECT source, path, status, nonce, version, channel_id, message_id, file_hash, post_hash, attempts,"
-               " next_attempt, last_error FROM posts")
+               " next_attempt, last_error, sent_at FROM posts")
         cur = self._db.execute(sql + " WHERE source = ?", (source,)) if source else self._db.execute(sql)
         return {(r[0], r[1]): PostRow(*r) for r in cur}
 
@@ -89,13 +97,14 @@ class AnnounceState:
             "INSERT INTO posts (source, path, status, nonce, version, file_hash) VALUES (?, ?, 'pending', ?, ?, ?)"
             " ON CONFLICT(source, path) DO UPDATE SET status = 'pending', nonce = excluded.nonce,"
             " version = excluded.version, file_hash = excluded.file_hash, attempts = 0, next_attempt = 0,"
-            " last_error = ''",
+            " last_error = '', sent_at = NULL",
             (source, path, nonce, version, file_hash))
 
-    def attempted(self, source: str, path: str, error: str, next_attempt: float) -> None:
+    def attempted(self, source: str, path: str, error: str, next_attempt: float, sent_at: float | None = None) -> None:
         self._db.execute(
-            "UPDATE posts SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE source = ? AND path = ?",
-            (next_attempt, error, source, path))
+            "UPDATE posts SET attempts = attempts + 1, next_attempt = ?, last_error = ?, sent_at = COALESCE(sent_at, ?)"
+            " WHERE source = ? AND path = ?",
+            (next_attempt, error, sent_at, source, path))
 
     def posted(self, source: str, path: str, channel_id: int, message_id: int, file_hash: str, post_hash: str) -> None:
         self._db.execute(

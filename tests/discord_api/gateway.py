@@ -1,0 +1,77 @@
+"""The gateway over WebSocket: HELLO, heartbeats, IDENTIFY → READY and GUILD_CREATE, dispatches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.discord_api.base import ServerBase
+from tests.discord_api.wire import now_iso as _now_iso
+
+DEFAULT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
+
+
+class Gateway(ServerBase):
+    heartbeat_interval_ms: int
+    heartbeats: list[float]
+    identified: asyncio.Event
+    owner: dict[str, Any]
+    _ws: web.WebSocketResponse | None
+    _seq: int
+
+    async def _send(self, op: int, d: Any, t: str | None = None) -> None:
+        assert self._ws is not None
+        payload: dict[str, Any] = {"op": op, "d": d, "s": None, "t": t}
+        if op == 0:
+            self._seq += 1
+            payload["s"] = self._seq
+        await self._ws.send_str(json.dumps(payload))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await self._send(10, {"heartbeat_interval": self.heartbeat_interval_ms})
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            op = data.get("op")
+            if op == 1:
+                self.heartbeats.append(time.monotonic())
+                await self._send(11, None)
+            elif op == 2:
+                if data["d"].get("token") != self.token:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                await self._ready()
+            elif op == 6:  # resume: not supported here, ask for a new session
+                await self._send(9, False)
+        return ws
+
+    async def _ready(self) -> None:
+        await self._send(0, {
+            "v": 10, "user": self.bot_user, "guilds": [{"id": self.guild_id, "unavailable": True}],
+            "session_id": secrets.token_hex(8), "resume_gateway_url": self.gateway_url, "shard": [0, 1],
+            "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
+        }, "READY")
+        everyone = {"id": self.guild_id, "name": "@everyone", "permissions": str(DEFAULT_PERMISSIONS), "position": 0,
+                    "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        await self._send(0, {
+            "id": self.guild_id, "name": "Newsletter readers", "icon": None, "owner_id": self.owner["id"],
+            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "roles": [everyone], "emojis": [], "stickers": [], "features": [],
+            "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0, "nsfw_level": 0, "preferred_locale": "en-US",
+            "member_count": 3, "large": False, "unavailable": False, "joined_at": _now_iso(),
+            "members": [{"user": self.bot_user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
+                         "flags": 0}],
+            "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in self.channels.values()],
+            "threads": [], "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }, "GUILD_CREATE")
+        self.identified.set()

@@ -1,0 +1,215 @@
+"""Application commands and interactions: command registration, interaction callbacks, follow-ups and the
+interaction webhook's messages, as Discord documents them (acknowledge within 3 s; tokens live 15 minutes)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.discord_api.gateway import DEFAULT_PERMISSIONS, Gateway
+from tests.discord_api.limits import EPHEMERAL, DiscordError, check_choices, check_commands, check_message
+from tests.discord_api.wire import json_response as _json
+from tests.discord_api.wire import now_iso as _now_iso
+from tests.discord_api.wire import reply
+
+ACK_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60
+ADMINISTRATOR = 1 << 3
+
+
+@dataclass
+class InteractionRecord:
+    id: str
+    token: str
+    type: int
+    data: dict[str, Any]
+    user_id: str
+    created: float
+    acked_at: float | None = None
+    response_type: int | None = None
+    ephemeral: bool = False
+    original: dict[str, Any] | None = None  # the response message (created by type 4, or the deferred one)
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    choices: list[dict[str, Any]] | None = None  # autocomplete answer
+    errors: list[dict[str, Any]] = field(default_factory=list)  # error bodies this interaction's requests got
+    final: asyncio.Event = field(default_factory=asyncio.Event)  # a visible answer exists
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return ([self.original] if self.original else []) + self.followups
+
+    async def answered(self, timeout: float = 30.0) -> InteractionRecord:
+        await asyncio.wait_for(self.final.wait(), timeout)
+        return self
+
+
+class InteractionRoutes(Gateway):
+    commands: dict[str | None, list[dict[str, Any]]]
+    interactions: dict[str, InteractionRecord]
+    synced: asyncio.Event
+
+    def user(self, name: str) -> dict[str, Any]:
+        return {"id": self.snowflake(), "username": name, "discriminator": "0", "global_name": name,
+                "avatar": None, "flags": 0}
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        body = await request.json()
+        check_commands(body)
+        guild = request.match_info.get("guild")
+        out = []
+        for c in body:
+            out.append({**c, "id": self.snowflake(), "application_id": self.app_id, "version": self.snowflake(),
+                        "type": c.get("type", 1), "guild_id": guild, "options": c.get("options", []),
+                        "default_member_permissions": None if c.get("default_member_permissions") is None
+                        else str(c["default_member_permissions"]), "nsfw": c.get("nsfw", False)})
+        self.commands[guild] = out
+        self.synced.set()
+        return _json(out)
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        return _json(self.commands.get(None, []))
+    def _interaction_for(self, token: str) -> InteractionRecord:
+        for rec in self.interactions.values():
+            if rec.token == token:
+                if time.monotonic() - rec.created > TOKEN_LIFETIME:
+                    raise DiscordError(401, 50027, "Invalid Webhook Token")
+                return rec
+        raise DiscordError(404, 10015, "Unknown Webhook")
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        rec = self.interactions.get(request.match_info["id"])
+        if rec is None or rec.token != request.match_info["token"]:
+            raise DiscordError(404, 10062, "Unknown interaction")
+        try:
+            return await self._answer_callback(request, rec)
+        except DiscordError as exc:
+            rec.errors.append(exc.body)
+            raise
+
+    async def _answer_callback(self, request: web.Request, rec: InteractionRecord) -> web.Response:
+        now = time.monotonic()
+        if now - rec.created > ACK_DEADLINE:
+            raise DiscordError(404, 10062, "Unknown interaction")
+        if rec.acked_at is not None:
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        body = await request.json()
+        kind = body.get("type")
+        data = body.get("data") or {}
+        allowed = {4: {8}, 2: {4, 5, 9}}.get(rec.type, set())
+        if kind not in allowed:
+            raise DiscordError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
+                {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Interaction response type is invalid"}]}})
+        if kind == 8:
+            check_choices(data)
+            rec.choices = data["choices"]
+        elif kind == 4:
+            check_message(data, prefix="data.")
+        rec.acked_at = now
+        rec.response_type = kind
+        rec.ephemeral = bool((data.get("flags") or 0) & EPHEMERAL)
+        callback: dict[str, Any] = {"interaction": {
+            "id": rec.id, "type": rec.type, "response_message_loading": kind == 5,
+            "response_message_ephemeral": rec.ephemeral}}
+        if kind in (4, 5):
+            rec.original = self._message(self.channel_id, data if kind == 4 else {}, webhook=True,
+                                         flags=(EPHEMERAL if rec.ephemeral else 0) | (128 if kind == 5 else 0))
+            callback["interaction"]["response_message_id"] = rec.original["id"]
+            callback["resource"] = {"type": kind, "message": reply(rec.original)}
+            if kind == 4:
+                rec.final.set()
+        elif kind == 8:
+            rec.final.set()
+        if request.query.get("with_response") in ("1", "true", "True"):
+            return _json(callback)
+        return web.Response(status=204)
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        rec = self._interaction_for(request.match_info["token"])
+        if rec.acked_at is None:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        body = await request.json()
+        try:
+            check_message(body)
+        except DiscordError as exc:
+            rec.errors.append(exc.body)
+            raise
+        msg = self._message(self.channel_id, body, webhook=True)
+        rec.followups.append(msg)
+        rec.final.set()
+        return _json(reply(msg))
+
+    def _webhook_target(self, rec: InteractionRecord, message_id: str) -> dict[str, Any]:
+        if message_id == "@original":
+            if rec.original is None:
+                raise DiscordError(404, 10008, "Unknown Message")
+            return rec.original
+        for m in rec.followups:
+            if m["id"] == message_id:
+                return m
+        raise DiscordError(404, 10008, "Unknown Message")
+
+    async def _get_webhook_message(self, request: web.Request) -> web.Response:
+        rec = self._interaction_for(request.match_info["token"])
+        return _json(reply(self._webhook_target(rec, request.match_info["message"])))
+
+    async def _edit_webhook_message(self, request: web.Request) -> web.Response:
+        rec = self._interaction_for(request.match_info["token"])
+        target = self._webhook_target(rec, request.match_info["message"])
+        body = await request.json()
+        merged = {k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")}
+        try:
+            check_message(merged)
+        except DiscordError as exc:
+            rec.errors.append(exc.body)
+            raise
+        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
+        target["flags"] = target.get("flags", 0) & ~128  # no longer "thinking"
+        target["edited_timestamp"] = _now_iso()
+        rec.final.set()
+        return _json(reply(target))
+
+
+    # --- what tests do ---------------------------------------------------------------------
+    def command_id(self, name: str) -> str:
+        for cmds in self.commands.values():
+            for c in cmds:
+                if c["name"] == name:
+                    return str(c["id"])
+        raise KeyError(f"command {name!r} was never registered")
+
+    async def interact(self, name: str, options: dict[str, Any] | None = None, *, admin: bool = False,
+                       autocomplete: str | None = None, user: dict[str, Any] | None = None) -> InteractionRecord:
+        """Inject INTERACTION_CREATE for slash command ``name`` (or its autocomplete for option ``autocomplete``)."""
+        user = user or self.user("reader")
+        opts = []
+        for key, value in (options or {}).items():
+            kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+            o: dict[str, Any] = {"name": key, "type": kind, "value": value}
+            if key == autocomplete:
+                o["focused"] = True
+            opts.append(o)
+        perms = DEFAULT_PERMISSIONS | (ADMINISTRATOR if admin else 0)
+        rec = InteractionRecord(
+            id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type=4 if autocomplete else 2,
+            data={"id": self.command_id(name), "name": name, "type": 1, "options": opts}, user_id=user["id"],
+            created=time.monotonic(),
+        )
+        self.interactions[rec.id] = rec
+        await self._send(0, {
+            "id": rec.id, "application_id": self.app_id, "type": rec.type, "data": rec.data, "token": rec.token,
+            "version": 1, "guild_id": self.guild_id, "channel_id": self.channel_id,
+            "channel": {"id": self.channel_id, "type": 0, "name": "general", "guild_id": self.guild_id,
+                        "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
+            "member": {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False, "flags": 0,
+                       "permissions": str(perms), "pending": False, "nick": None, "avatar": None},
+            "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
+            "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }, "INTERACTION_CREATE")
+        return rec

@@ -1,0 +1,124 @@
+"""The Discord API test server itself answers as Discord documents: history paging and its limits, thread listings,
+forum posts, nonce and enforce_nonce, and the count of every non-2xx answer by status."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.discord_api import DiscordTestServer
+
+pytestmark = [pytest.mark.discord]
+
+EMBED = {"title": "Issue 1", "url": "https://newsletter.example.org/issues/issue_001/"}
+
+
+@contextlib.asynccontextmanager
+async def api() -> AsyncIterator[tuple[DiscordTestServer, Any]]:
+    server = await DiscordTestServer().start()
+    session = aiohttp.ClientSession(headers={"Authorization": f"Bot {server.token}"})
+
+    async def call(method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        async with session.request(method, server.api_base + path, **kw) as response:
+            return response.status, await response.json() if response.content_type == "application/json" else None
+
+    try:
+        yield server, call
+    finally:
+        await session.close()
+        await server.stop()
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def test_history_limit_and_exclusive_anchors():
+    async def scenario():
+        async with api() as (server, call):
+            ch = server.channel_id
+            server.chatter(ch, 250)
+            ids = [int(m["id"]) for m in server.channel_messages[ch]]
+            status, page = await call("GET", f"/channels/{ch}/messages")
+            assert status == 200 and len(page) == 50 and int(page[0]["id"]) == ids[-1]  # newest first, default 50
+            for bad in ("0", "101", "x"):
+                assert (await call("GET", f"/channels/{ch}/messages", params={"limit": bad}))[0] == 400
+            both = {"before": str(ids[100]), "after": str(ids[10])}
+            status, body = await call("GET", f"/channels/{ch}/messages", params=both)
+            assert status == 400 and body["code"] == 50035
+            status, page = await call("GET", f"/channels/{ch}/messages", params={"after": str(ids[9]), "limit": "100"})
+            assert [int(m["id"]) for m in page] == list(reversed(ids[10:110]))  # the 100 right after, newest first
+            status, page = await call("GET", f"/channels/{ch}/messages", params={"before": str(ids[9]), "limit": "5"})
+            assert [int(m["id"]) for m in page] == list(reversed(ids[4:9]))
+            status, page = await call("GET", f"/channels/{ch}/messages", params={"around": str(ids[50]), "limit": "5"})
+            assert sorted(int(m["id"]) for m in page) == ids[48:53]
+            assert server.statuses == {400: 4} and server.non_2xx() == 4
+    run(scenario())
+
+
+def test_nonce_enforced_only_within_the_window_and_at_most_25_characters():
+    async def scenario():
+        async with api() as (server, call):
+            ch = server.channel_id
+            body = {"content": "hi", "embeds": [EMBED], "nonce": "n" * 25, "enforce_nonce": True}
+            first = (await call("POST", f"/channels/{ch}/messages", json=body))[1]
+            again = (await call("POST", f"/channels/{ch}/messages", json=body))[1]
+            assert again["id"] == first["id"] and first["nonce"] == "n" * 25
+            loose = (await call("POST", f"/channels/{ch}/messages", json={**body, "enforce_nonce": False}))[1]
+            assert loose["id"] != first["id"]  # without enforce_nonce a nonce only travels with the message
+            server.nonce_window = 0.0
+            late = (await call("POST", f"/channels/{ch}/messages", json=body))[1]
+            assert late["id"] not in (first["id"], loose["id"])
+            assert (await call("POST", f"/channels/{ch}/messages", json={**body, "nonce": "n" * 26}))[0] == 400
+            history = (await call("GET", f"/channels/{ch}/messages"))[1]
+            assert len(history) == 3 and all("nonce" not in m for m in history)
+    run(scenario())
+
+
+def test_forum_posts_and_thread_listings():
+    async def scenario():
+        async with api() as (server, call):
+            forum = server.forum_channel_id
+            assert (await call("POST", f"/channels/{forum}/messages", json={"content": "x"}))[0] == 400
+            assert (await call("POST", f"/channels/{forum}/threads", json={"name": "no message"}))[0] == 400
+            assert (await call("POST", f"/channels/{forum}/threads", json={"name": "", "message": {"content": "x"}}))[0] == 400
+            status, thread = await call("POST", f"/channels/{forum}/threads",
+                                        json={"name": "Issue 1", "message": {"embeds": [EMBED]}})
+            assert 200 <= status < 300
+            assert thread["message"]["id"] == thread["id"] and thread["parent_id"] == forum
+            assert (await call("GET", f"/channels/{thread['id']}"))[1]["name"] == "Issue 1"
+            readers = [server.forum_post(forum, f"Question {n}") for n in range(4)]
+            active = (await call("GET", f"/guilds/{server.guild_id}/threads/active"))[1]
+            assert {t["id"] for t in active["threads"]} == {thread["id"], *readers}
+            assert [m["id"] for m in active["members"]] == [thread["id"]]  # the bot is a member of its own only
+            for tid in [thread["id"], *readers]:
+                server.archive(tid)
+                await asyncio.sleep(0.002)  # archived one after another
+            listing = (await call("GET", f"/channels/{forum}/threads/archived/public", params={"limit": "2"}))[1]
+            assert [t["id"] for t in listing["threads"]] == readers[::-1][:2] and listing["has_more"]
+            before = listing["threads"][-1]["thread_metadata"]["archive_timestamp"]
+            rest = (await call("GET", f"/channels/{forum}/threads/archived/public", params={"before": before}))[1]
+            assert [t["id"] for t in rest["threads"]] == [readers[1], readers[0], thread["id"]] and not rest["has_more"]
+            for bad in ({"limit": "1"}, {"limit": "101"}, {"before": "yesterday"}):
+                assert (await call("GET", f"/channels/{forum}/threads/archived/public", params=bad))[0] == 400
+            assert (await call("GET", f"/guilds/{server.channel_id}/threads/active"))[0] == 404
+    run(scenario())
+
+
+def test_faults_are_counted_only_when_an_answer_reaches_the_client():
+    async def scenario():
+        async with api() as (server, call):
+            ch = server.channel_id
+            server.faults.extend(["503", "429", "drop"])
+            assert (await call("POST", f"/channels/{ch}/messages", json={"content": "a"}))[0] == 503
+            assert (await call("POST", f"/channels/{ch}/messages", json={"content": "b"}))[0] == 429
+            with pytest.raises(aiohttp.ClientError):
+                await call("POST", f"/channels/{ch}/messages", json={"content": "c"})
+            assert [m["content"] for m in server.channel_messages[ch]] == ["c"]  # stored, the answer lost
+            assert server.statuses == {503: 1, 429: 1} and server.injected.cut_off == 1
+    run(scenario())
