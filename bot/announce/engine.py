@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import discord
@@ -32,6 +32,7 @@ from index.issue import IssueReadError, SourceSpec, read_issue
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class Report:
     edited: list[str] = field(default_factory=list)
     seeded: int = 0
     waiting: list[str] = field(default_factory=list)
+
+
+async def _io(fn: Callable[..., T], *args: Any) -> T:
+    """The ledger (SQLite, or in server mode the Chroma server) and issue files, off the event loop."""
+    return await asyncio.to_thread(fn, *args)
 
 
 def backoff(attempts: int, base: float = 15.0) -> float:
@@ -92,29 +98,30 @@ class Announcer:
 
     async def _run_target(self, target: Target, report: Report) -> None:
         name = target.source.name
-        issues = self._published(name)
-        if not self.state.is_seeded(name):
+        issues = await _io(self._published, name)
+        if not await _io(self.state.is_seeded, name):
             newest = sorted(issues, key=lambda p: (issues[p][1] or "", p), reverse=True)[: self.backfill]
-            self.state.seed(name, [(p, "pending" if p in newest else "seeded", nonce_for(name, p, 0), h)
+            await _io(self.state.seed, name, [(p, "pending" if p in newest else "seeded", nonce_for(name, p, 0), h)
                                    for p, (h, _) in issues.items()])
             report.seeded += len(issues) - len(newest)
             log.info("%s: first start, %d existing issues recorded as announced, %d to backfill",
                      name, len(issues) - len(newest), len(newest))
-        rows = self.state.rows(name)
+        rows = await _io(self.state.rows, name)
         for path, (file_hash, _) in issues.items():
             if (name, path) not in rows:
-                self.state.add_pending(name, path, nonce_for(name, path, 0), file_hash)
-        rows = self.state.rows(name)
+                await _io(self.state.add_pending, name, path, nonce_for(name, path, 0), file_hash)
+        rows = await _io(self.state.rows, name)
         for (_, path), row in rows.items():
             if path in issues and row.status in ("posted", "seeded") and row.file_hash != issues[path][0]:
                 await self._changed(target, row.status, path, issues[path][0], report)
-        pending = [r for r in self.state.rows(name).values() if r.status == "pending" and r.path in issues]
+        rows = await _io(self.state.rows, name)
+        pending = [r for r in rows.values() if r.status == "pending" and r.path in issues]
         pending.sort(key=lambda r: (issues[r.path][1] or "", r.path))
         for row in pending:
             if row.next_attempt > self.clock():
                 report.waiting.append(row.path)
                 continue
-            trouble = self.state.channel_error(target.channel_id)
+            trouble = await _io(self.state.channel_error, target.channel_id)
             if trouble is not None and trouble[1] > self.clock():
                 report.waiting.append(row.path)
                 continue
@@ -130,7 +137,7 @@ class Announcer:
 
     async def _deliver(self, target: Target, row: PostRow, file_hash: str, report: Report) -> bool:
         name, path, nonce, attempts = target.source.name, row.path, row.nonce, row.attempts
-        issue = self._issue(target, path)
+        issue = await _io(self._issue, target, path)
         if issue is None:
             return True
         post = make_post(issue, role_id=target.role_id)
@@ -138,57 +145,58 @@ class Announcer:
             if attempts > 0:  # an earlier attempt may have reached Discord before we could record it
                 found = await self.poster.find(target.channel_id, issue.url, row.sent_at)
                 if found is not None:
-                    self.state.posted(name, path, found[0], found[1], file_hash, post.fingerprint())
-                    self.state.clear_channel_error(target.channel_id)  # the lookup worked: so does the channel
+                    await _io(self.state.posted, name, path, found[0], found[1], file_hash, post.fingerprint())
+                    # the lookup worked: so does the channel
+                    await _io(self.state.clear_channel_error, target.channel_id)
                     log.info("%s/%s: found the earlier announcement, not posting again", name, path)
                     return True
-            self.state.attempted(name, path, "sending", self.clock() + backoff(attempts + 1),
+            await _io(self.state.attempted, name, path, "sending", self.clock() + backoff(attempts + 1),
                                  sent_at=row.sent_at if row.sent_at is not None else self.wall())
             channel_id, message_id = await self.poster.post(target.channel_id, post, nonce, target.crosspost)
         except (discord.Forbidden, discord.NotFound) as exc:
-            failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
+            failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1
             why = "missing permission" if isinstance(exc, discord.Forbidden) else "channel not found"
             error = f"{why}: {exc.status} {exc.text or ''}".strip()
-            self.state.set_channel_error(target.channel_id, error, self.clock() + backoff(failures, 60.0))
-            self.state.attempted(name, path, error, self.clock() + backoff(failures, 60.0))
+            await _io(self.state.set_channel_error, target.channel_id, error, self.clock() + backoff(failures, 60.0))
+            await _io(self.state.attempted, name, path, error, self.clock() + backoff(failures, 60.0))
             log.error("cannot announce in channel %s (%s); retrying in %.0f s", target.channel_id, error,
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
-            failures = (self.state.channel_error(target.channel_id) or ("", 0.0, 0))[2] + 1
-            self.state.set_channel_error(target.channel_id, error, self.clock() + backoff(failures))
-            self.state.attempted(name, path, error, self.clock() + backoff(attempts + 1))
+            failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1
+            await _io(self.state.set_channel_error, target.channel_id, error, self.clock() + backoff(failures))
+            await _io(self.state.attempted, name, path, error, self.clock() + backoff(attempts + 1))
             log.warning("%s/%s: announcement failed (%s); it stays pending, the channel waits %.0f s", name, path,
                         error, backoff(failures))
             return False
-        self.state.posted(name, path, channel_id, message_id, file_hash, post.fingerprint())
-        self.state.clear_channel_error(target.channel_id)
+        await _io(self.state.posted, name, path, channel_id, message_id, file_hash, post.fingerprint())
+        await _io(self.state.clear_channel_error, target.channel_id)
         report.posted.append(path)
         log.info("%s/%s: announced (message %s)", name, path, message_id)
         return True
 
     async def _changed(self, target: Target, status: str, path: str, file_hash: str, report: Report) -> None:
         name = target.source.name
-        row = self.state.rows(name)[(name, path)]
+        row = (await _io(self.state.rows, name))[(name, path)]
         if status == "seeded" or self.on_edit == "ignore" or row.message_id is None:
-            self.state.touch(name, path, file_hash)
+            await _io(self.state.touch, name, path, file_hash)
             return
-        issue = self._issue(target, path)
+        issue = await _io(self._issue, target, path)
         if issue is None:
             return
         post = make_post(issue, role_id=target.role_id)
         if post.fingerprint() == row.post_hash:
-            self.state.touch(name, path, file_hash)  # the text changed, not what the post shows
+            await _io(self.state.touch, name, path, file_hash)  # the text changed, not what the post shows
             return
         if self.on_edit == "repost":
-            self.state.add_pending(name, path, nonce_for(name, path, row.version + 1), file_hash, row.version + 1)
+            await _io(self.state.add_pending, name, path, nonce_for(name, path, row.version + 1), file_hash, row.version + 1)
             return
         try:
             await self.poster.edit(row.channel_id or target.channel_id, row.message_id, post)
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             log.warning("%s/%s: could not edit the announcement (%s); will try again", name, path, exc)
             return
-        self.state.touch(name, path, file_hash, post.fingerprint())
+        await _io(self.state.touch, name, path, file_hash, post.fingerprint())
         report.edited.append(path)
