@@ -59,9 +59,9 @@ class Report:
     waiting: list[str] = field(default_factory=list)
 
 
-async def _io(fn: Callable[..., T], *args: Any) -> T:
+async def _io(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """The ledger (SQLite, or in server mode the Chroma server) and issue files, off the event loop."""
-    return await asyncio.to_thread(fn, *args)
+    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def backoff(attempts: int, base: float = 15.0) -> float:
