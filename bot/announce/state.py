@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from index.migrations import Migrations, has_column, run_script
 
@@ -29,6 +33,7 @@ CREATE TABLE IF NOT EXISTS channel_errors (
 );
 """
 STEPS = Migrations()
+T = TypeVar("T")
 
 
 @STEPS
@@ -60,6 +65,15 @@ class PostRow:
     sent_at: float | None = None  # wall-clock time of the first attempt: an earlier post is searched from there
 
 
+def _serialised(method: Callable[..., T]) -> Callable[..., T]:
+    """The connection serves several threads; a transaction, or close(), must not interleave with another call."""
+    @functools.wraps(method)
+    def run(self: AnnounceState, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return run
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -68,15 +82,19 @@ class AnnounceState:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()  # one thread at a time: the announcer's, /status's; close waits for them
         self._db.execute("PRAGMA journal_mode=WAL")
         STEPS.apply(self._db)
 
+    @_serialised
     def close(self) -> None:
         self._db.close()
 
+    @_serialised
     def is_seeded(self, source: str) -> bool:
         return self._db.execute("SELECT 1 FROM seeded WHERE source = ?", (source,)).fetchone() is not None
 
+    @_serialised
     def seed(self, source: str, rows: list[tuple[str, str, str, str]]) -> None:
         """First start: record (path, status, nonce, file_hash) for every issue there is, in one transaction."""
         self._db.execute("BEGIN IMMEDIATE")
@@ -86,12 +104,14 @@ class AnnounceState:
         self._db.execute("INSERT OR REPLACE INTO seeded (source, at) VALUES (?, ?)", (source, _now()))
         self._db.execute("COMMIT")
 
+    @_serialised
     def rows(self, source: str | None = None) -> dict[tuple[str, str], PostRow]:
         sql = ("SELECT source, path, status, nonce, version, channel_id, message_id, file_hash, post_hash, attempts,"
                " next_attempt, last_error, sent_at FROM posts")
         cur = self._db.execute(sql + " WHERE source = ?", (source,)) if source else self._db.execute(sql)
         return {(r[0], r[1]): PostRow(*r) for r in cur}
 
+    @_serialised
     def add_pending(self, source: str, path: str, nonce: str, file_hash: str, version: int = 0) -> None:
         self._db.execute(
             "INSERT INTO posts (source, path, status, nonce, version, file_hash) VALUES (?, ?, 'pending', ?, ?, ?)"
@@ -100,18 +120,21 @@ class AnnounceState:
             " last_error = '', sent_at = NULL",
             (source, path, nonce, version, file_hash))
 
+    @_serialised
     def attempted(self, source: str, path: str, error: str, next_attempt: float, sent_at: float | None = None) -> None:
         self._db.execute(
             "UPDATE posts SET attempts = attempts + 1, next_attempt = ?, last_error = ?, sent_at = COALESCE(sent_at, ?)"
             " WHERE source = ? AND path = ?",
             (next_attempt, error, sent_at, source, path))
 
+    @_serialised
     def posted(self, source: str, path: str, channel_id: int, message_id: int, file_hash: str, post_hash: str) -> None:
         self._db.execute(
             "UPDATE posts SET status = 'posted', channel_id = ?, message_id = ?, file_hash = ?, post_hash = ?,"
             " last_error = '', posted_at = ? WHERE source = ? AND path = ?",
             (channel_id, message_id, file_hash, post_hash, _now(), source, path))
 
+    @_serialised
     def touch(self, source: str, path: str, file_hash: str, post_hash: str | None = None) -> None:
         if post_hash is None:
             self._db.execute("UPDATE posts SET file_hash = ? WHERE source = ? AND path = ?", (file_hash, source, path))
@@ -119,6 +142,7 @@ class AnnounceState:
             self._db.execute("UPDATE posts SET file_hash = ?, post_hash = ? WHERE source = ? AND path = ?",
                              (file_hash, post_hash, source, path))
 
+    @_serialised
     def mark_all(self, source: str, paths: list[tuple[str, str]]) -> int:
         """Record these (path, file_hash) as announced without posting (a migration)."""
         self._db.execute("BEGIN IMMEDIATE")
@@ -134,11 +158,13 @@ class AnnounceState:
         return n
 
     # channel trouble (403, 404): one backoff per channel, so one broken channel makes no request storm
+    @_serialised
     def channel_error(self, channel_id: int) -> tuple[str, float, int] | None:
         r = self._db.execute("SELECT error, next_attempt, failures FROM channel_errors WHERE channel_id = ?",
                              (channel_id,)).fetchone()
         return (r[0], r[1], r[2]) if r else None
 
+    @_serialised
     def set_channel_error(self, channel_id: int, error: str, next_attempt: float) -> None:
         self._db.execute(
             "INSERT INTO channel_errors (channel_id, error, failures, next_attempt, since) VALUES (?, ?, 1, ?, ?)"
@@ -146,9 +172,11 @@ class AnnounceState:
             " next_attempt = excluded.next_attempt",
             (channel_id, error, next_attempt, _now()))
 
+    @_serialised
     def clear_channel_error(self, channel_id: int) -> None:
         self._db.execute("DELETE FROM channel_errors WHERE channel_id = ?", (channel_id,))
 
+    @_serialised
     def problems(self) -> list[str]:
         """Human-readable trouble for /status and `bot status`."""
         out = [f"channel {cid}: {err} (failing since {since}, {n} attempts)"
