@@ -12,13 +12,15 @@ from typing import TextIO
 
 from bot import control
 from bot.commands import format_summary, report_git
-from bot.progress import Progress
+from bot.progress import Progress, slow_notice
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.locking import OpenLock, StoreBusy
 from index.search import MAX_K, Answer, Filters, Retriever, parse_day
 from index.vectors import StoreError
+
+LOADING = "loading the embedding model and the index (once per `bot ask`; `bot ask -` reads many questions)"
 
 
 class UsageError(Exception):
@@ -117,7 +119,8 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
         stdout.flush()
 
     try:
-        services, retriever = open_reader(settings, 0.0)
+        with slow_notice(LOADING):
+            services, retriever = open_reader(settings, 0.0)
     except StoreBusy as busy:
         bot = _RunningBot(settings, k, source, since, until)
         first = next(questions, None)
@@ -130,7 +133,8 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
         if not wait:
             raise StoreBusy(f"{busy} `bot ask --wait SECONDS` waits for it.") from None
         questions = itertools.chain([first] if first is not None else [], questions)
-        services, retriever = open_reader(settings, wait)
+        with slow_notice(LOADING):
+            services, retriever = open_reader(settings, wait)
     try:
         for q in questions:
             write(retriever.search(q, k=k, filters=filters))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import TextIO
 
 from index.progress import Step
@@ -54,3 +57,28 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+@contextlib.contextmanager
+def slow_notice(what: str, *, after: float = 1.5, stream: TextIO | None = None) -> Iterator[None]:
+    """On a terminal, say what is loading when it takes longer than ``after`` seconds (and how long it took)."""
+    out = stream or sys.stderr
+    if not out.isatty():
+        yield
+        return
+    started = time.monotonic()
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        print(f"{what}…", file=out, flush=True)
+
+    timer = threading.Timer(after, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            print(f"ready in {time.monotonic() - started:.1f} s", file=out, flush=True)

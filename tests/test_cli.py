@@ -148,3 +148,30 @@ def test_a_full_reindex_reports_unchanged_issues_as_re_embedded(config):
     full = bot("--config", str(config), "reindex", "--full")
     assert full.returncode == 0, full.stderr
     assert "0 new, 0 changed, 3 re-embedded, 0 unchanged" in full.stdout
+
+
+def test_a_one_shot_ask_on_a_terminal_says_what_it_is_loading(config):
+    import select
+
+    master, slave = os.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "ask", "what is layer skip"],
+                                stdout=subprocess.PIPE, stderr=slave, text=True, env=env, cwd=ROOT)
+        os.close(slave)
+        err = b""
+        while select.select([master], [], [], 120)[0]:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            err += data
+        out = proc.communicate(timeout=120)[0]
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err.decode()
+    assert "oct_26" in out
+    text = err.decode()
+    assert "loading the embedding model and the index" in text and "ready in" in text
