@@ -66,7 +66,8 @@ def render_answer(answer: Answer) -> Rendered:
     """One embed per result, the question echoed safely, everything within Discord's limits."""
     asked = quote_question(answer.query)
     if not answer.results:
-        return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question.", CONTENT_MAX))
+        why = f" ({answer.reason})" if answer.reason else ""
+        return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question{why}.", CONTENT_MAX))
     if answer.no_match:
         content = (f"**Q:** {asked}\nI couldn't find this in the archive"
                    f"{' (' + answer.reason + ')' if answer.reason else ''}. The closest sections, which may not help:")
