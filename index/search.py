@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,10 +283,16 @@ class Retriever:
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
         chosen = sorted(fused, key=lambda i: -fused[i])[:k]
-        results = [self._result(t, i, fused[i], q_terms) for i in chosen]
+        results = [self._result(t, i, fused[i], q_terms, query.text) for i in chosen]
         return Answer(query.original, verdict.no_match, results, verdict.reason)
 
-    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str]) -> Result:
+    def _closeness(self, question: str) -> Callable[[list[str]], list[float]]:
+        def closeness(texts: list[str]) -> list[float]:
+            vectors = self.embedder.encode([question, *texts])
+            return (vectors[1:] @ vectors[0]).tolist()
+        return closeness
+
+    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str], question: str) -> Result:
         source, path, position = t.keys[idx]
         row = self.catalog.execute(
             "SELECT i.title, i.date, i.url, s.heading, s.heading_path, s.anchor, s.markdown"
@@ -297,7 +303,7 @@ class Retriever:
         return Result(
             source=source, path=path, title=title, date=date, heading=heading,
             heading_path=tuple(json.loads(heading_path)), url=f"{url}#{anchor}" if anchor else url,
-            snippet=make_snippet(markdown, q_terms), score=score,
+            snippet=make_snippet(markdown, q_terms, closeness=self._closeness(question)), score=score,
         )
 
 
