@@ -12,7 +12,8 @@ Evidence, calibrated on the development set (``benchmarks/eval_retrieval.py``):
 - a name in the question (capitals inside or after the first word, digits) that no section in
   view contains means no answer, unless some section is very close in meaning anyway;
 - a question in natural language that no section comes close to in meaning is off-topic;
-- keywords that no section in view contains, with nothing close in meaning either, are too.
+- so are words that no section in view contains, unless a section is quite close in meaning;
+- and keywords most of which the best section lacks, when it is not close in meaning either.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def judge(lexical_index: LexicalIndex, query: Query, lexical: dict[int, float], 
     if unknown and dense.get(best, 0.0) < UNKNOWN_NAME_OVERRIDE:
         where = "no issue the filters leave mentions" if mask is not None else "the archive never mentions"
         return Verdict(True, f"{where} {', '.join(unknown)}")
-    if is_question(query.text) and best_dense < DENSE_FLOOR:
+    question_like = is_question(query.text)
+    if question_like and best_dense < DENSE_FLOOR:
         return Verdict(True, f"no section{scope} is close in meaning to the question")
     wanted = content_terms(query.text)
     if not wanted:
@@ -89,7 +91,8 @@ def judge(lexical_index: LexicalIndex, query: Query, lexical: dict[int, float], 
     if best_dense < NO_WORDS_FLOOR and not any(_in_view(d, mask) for d in holders.values()):
         return Verdict(True, f"no section{scope} contains any word of the question or comes close in meaning")
     covered = [t for t in wanted if best in holders[t]]
-    if dense.get(best, 0.0) < DENSE_FLOOR and len(covered) * 2 < len(wanted):
+    # keywords only: a question in the reader's own words shares few words by nature (the meaning decided above)
+    if not question_like and dense.get(best, 0.0) < DENSE_FLOOR and len(covered) * 2 < len(wanted):
         return Verdict(True, f"the closest section{scope} shares only {len(covered)} of the question's "
                              f"{len(wanted)} words and is not close in meaning")
     return Verdict(False)

@@ -28,6 +28,7 @@ _DISCORD = re.compile(
 )
 _URL = re.compile(r"<(?:https?://|www\.)[^\s<>]+>|(?:https?://|www\.)[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_LEADING_LINK = re.compile(r"(?i)^(?:but|and|so|also|anyway|well|ok|okay|or)\b[\s,]*")
 _CLAUSE = re.compile(r"[^,;:.!?、，。！？\n]+[,;:.!?、，。！？]*")
 
 # English function words beyond the keyword index's short stop list: never content on their own.
@@ -36,7 +37,8 @@ FUNCTION = frozenset(terms(
     "doing done have has had having can could should would will shall may might must i me my mine we us our you "
     "your he him his she her its they them their here there so some any each every about above after again "
     "against before below between from off over under out up down than too own same other only both few more "
-    "most such nor very s t don doesn didn isn aren wasn weren ve ll re d m"
+    "most such nor very s t don doesn didn isn aren wasn weren ve ll re d m but if because though although now "
+    "then just even ever never always often"
 ))
 # Words that carry no content of their own in a reader's question (greetings, thanks, hedges).
 # A clause made only of these and of function words is filler.
@@ -148,10 +150,17 @@ def drop_filler(text: str) -> str:
     with content would be left, ``text`` is returned whole.
     """
     clauses = [m.group(0).strip() for m in _CLAUSE.finditer(text)]
-    kept = [c for c in clauses if content_terms(c) or not FILLER.intersection(terms(c))]
+    kept = [c for c in clauses if not _is_filler(c)]
     if len(kept) == len(clauses) or not any(content_terms(c) for c in kept):
         return text
-    return " ".join(kept).rstrip(",;:、， ")
+    return _LEADING_LINK.sub("", " ".join(kept)).rstrip(",;:、， ")
+
+
+def _is_filler(clause: str) -> bool:
+    """Greetings, thanks and hedges: filler words, and content words (if any) outnumbered three to one."""
+    words = terms(clause)
+    filler = sum(w in FILLER for w in words)
+    return filler > 0 and 3 * len([w for w in words if w not in FILLER and w not in FUNCTION]) < filler
 
 
 def read_question(question: str) -> Query:

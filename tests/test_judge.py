@@ -113,7 +113,19 @@ def test_markup_is_stripped(raw, cleaned):
     assert strip_markup(raw) == cleaned
 
 
-@pytest.mark.parametrize("question", ["what is it, and how does it work", "FineWeb", "Thanks!", "Is it good?"])
+@pytest.mark.parametrize("padded, content", [
+    ("Hi everyone! Sorry if this is a dumb question, but what is mixture of experts routing? I have been reading this"
+     " newsletter for a long while now and I really love it, my friends and colleagues at work all read it too."
+     " Thanks so much in advance for any help, and have a wonderful weekend everyone!",
+     "what is mixture of experts routing?"),
+    ("Hi all, I was wondering, how does speculative decoding work, thanks!", "how does speculative decoding work"),
+])
+def test_filler_is_set_aside(padded, content):
+    assert read_question(padded).text == content
+
+
+@pytest.mark.parametrize("question", ["what is it, and how does it work", "FineWeb", "Thanks!", "Is it good?",
+                                      "Thanks so much for the help with quantization"])
 def test_a_question_without_filler_is_read_whole(question):
     assert read_question(question).text == question
 
@@ -126,3 +138,25 @@ def test_empty_questions_and_backwards_ranges_on_the_command_line(tmp_path):
     r = bot("--config", str(cfg), "ask", "layer skip", "--since", "2024-03-31", "--until", "2024-01-01")
     assert r.returncode == 2 and "backwards" in r.stderr and "--since 2024-03-31" in r.stderr
     assert not (tmp_path / "data").exists(), "a usage error is found before anything is opened"
+
+
+@pytest.mark.discord
+def test_ask_refuses_a_backwards_date_range_and_ignores_mentions(tmp_path, samples, embedder):
+    import asyncio
+
+    from tests.discord_harness import running_bot
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            rec = await (await r.server.interact(
+                "ask", {"question": "what is layer skip", "since": "2024-12-31", "until": "2024-01-01"})).answered()
+            msg = rec.messages[-1] if rec.original is None else rec.original
+            assert rec.ephemeral and "backwards" in msg["content"] and "2024-12-31" in msg["content"]
+            assert not msg.get("embeds")
+            rec = await (await r.server.interact("ask", {"question": "mixture of experts routing <@123456789>"})).answered()
+            msg = rec.messages[-1] if rec.original is None else rec.original
+            assert "couldn't find" not in msg["content"]
+            assert msg["embeds"][0]["title"].startswith("Sep 28 Weekly Newsletter")
+            assert "weak match" not in msg["embeds"][0]["footer"]["text"]
+
+    asyncio.run(scenario())

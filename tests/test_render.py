@@ -47,8 +47,9 @@ def test_terminal_output_never_wraps_inside_a_url():
 
 
 def test_terminal_output_keeps_code_lines():
-    text = render_text(Answer("q", False, [result("Run:\n```sh\nbot reindex --full && bot run --config /a/very/long/path/" + "x" * 120 + "\n```")]))
-    assert "   > bot reindex --full && bot run --config /a/very/long/path/" + "x" * 120 in text.splitlines()
+    line = "bot reindex --full && bot run --config /a/very/long/path/" + "x" * 120
+    text = render_text(Answer("q", False, [result(f"Run:\n```sh\n{line}\n```")]))
+    assert f"   > {line}" in text.splitlines()
 
 
 def test_nothing_to_quote_says_why():
