@@ -283,16 +283,22 @@ class Retriever:
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
         chosen = sorted(fused, key=lambda i: -fused[i])[:k]
-        results = [self._result(t, i, fused[i], q_terms, query.text) for i in chosen]
+        closeness = self._closeness(query.text)
+        results = [self._result(t, i, fused[i], q_terms, closeness) for i in chosen]
         return Answer(query.original, verdict.no_match, results, verdict.reason)
 
     def _closeness(self, question: str) -> Callable[[list[str]], list[float]]:
+        """Cosine similarity of sentences to the question, for snippets; the question is encoded once per search."""
+        query_vector: list[np.ndarray] = []
+
         def closeness(texts: list[str]) -> list[float]:
-            vectors = self.embedder.encode([question, *texts])
-            return (vectors[1:] @ vectors[0]).tolist()
+            if not query_vector:
+                query_vector.append(self.embedder.encode_query(question))
+            return (self.embedder.encode(texts) @ query_vector[0]).tolist()
         return closeness
 
-    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str], question: str) -> Result:
+    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
+                closeness: Callable[[list[str]], list[float]]) -> Result:
         source, path, position = t.keys[idx]
         row = self.catalog.execute(
             "SELECT i.title, i.date, i.url, s.heading, s.heading_path, s.anchor, s.markdown"
@@ -303,7 +309,7 @@ class Retriever:
         return Result(
             source=source, path=path, title=title, date=date, heading=heading,
             heading_path=tuple(json.loads(heading_path)), url=f"{url}#{anchor}" if anchor else url,
-            snippet=make_snippet(markdown, q_terms, closeness=self._closeness(question)), score=score,
+            snippet=make_snippet(markdown, q_terms, closeness=closeness), score=score,
         )
 
 

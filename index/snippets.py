@@ -27,7 +27,7 @@ _ESCAPE = re.compile(r"([\\*_`~|\[\]<>#])")
 _MARKERS = {"strong": "**", "em": "*", "s": "~~"}
 _FENCE = "```"
 _LANGUAGE = re.compile(r"[\w+#.-]{1,20}")
-MAX_SENTENCES_COMPARED = 24  # sentences whose meaning is compared to the question's, at most
+MAX_SENTENCES_COMPARED = 8  # sentences whose meaning is compared to the question's, at most
 Closeness = Callable[[list[str]], Sequence[float]]  # texts -> cosine similarity of each to the question
 
 
