@@ -130,6 +130,7 @@ def test_a_question_without_filler_is_read_whole(question):
     assert read_question(question).text == question
 
 
+@pytest.mark.slow  # `bot` in new processes
 def test_empty_questions_and_backwards_ranges_on_the_command_line(tmp_path):
     cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", EXAMPLES)])
     for empty in ("", "   "):
@@ -141,6 +142,7 @@ def test_empty_questions_and_backwards_ranges_on_the_command_line(tmp_path):
 
 
 @pytest.mark.discord
+@pytest.mark.slow
 def test_ask_refuses_a_backwards_date_range_and_ignores_mentions(tmp_path, samples, embedder):
     import asyncio
 
