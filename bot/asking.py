@@ -17,10 +17,11 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.locking import OpenLock, StoreBusy
-from index.search import MAX_K, Answer, Filters, Retriever, parse_day
+from index.search import MAX_K, Answer, BackwardsRange, Filters, Retriever, parse_day
 from index.vectors import StoreError
 
 LOADING = "loading the embedding model and the index (once per `bot ask`; `bot ask -` reads many questions)"
+WIDTH = 100
 
 
 class UsageError(Exception):
@@ -84,9 +85,26 @@ class _RunningBot:
         return Answer.from_dict(reply["answer"])
 
 
+def _quote(snippet: str) -> list[str]:
+    """The snippet as ``   > `` lines: prose wrapped only at spaces (a link or a path is never split), code as is."""
+    lines: list[str] = []
+    in_code = False
+    for para in snippet.splitlines():
+        if para.startswith("```"):
+            in_code = not in_code
+            lines.append(f"   > {para}")
+        elif in_code:
+            lines.append(f"   > {para}".rstrip())
+        else:
+            lines.extend(textwrap.wrap(para, WIDTH, initial_indent="   > ", subsequent_indent="   > ",
+                                       break_long_words=False, break_on_hyphens=False) or ["   >"])
+    return lines
+
+
 def render_text(answer: Answer) -> str:
     if not answer.results:
-        return f"Nothing in the archive matches {answer.query!r}."
+        why = f" ({answer.reason})" if answer.reason else ""
+        return f"Nothing in the archive matches {answer.query!r}{why}."
     lines: list[str] = []
     if answer.no_match:
         lines.append(f"Nothing in the archive answers {answer.query!r} well ({answer.reason}).")
@@ -96,8 +114,7 @@ def render_text(answer: Answer) -> str:
         date = f" ({r.date})" if r.date else ""
         lines.append(f"{n}. {r.title}{date}")
         lines.append(f"   § {r.heading or 'Introduction'}")
-        for para in r.snippet.splitlines():
-            lines.extend(textwrap.wrap(para, 100, initial_indent="   > ", subsequent_indent="   > ") or ["   >"])
+        lines.extend(_quote(r.snippet))
         lines.append(f"   {r.url}")
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -110,7 +127,13 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
     if source is not None and source not in {s.name for s in settings.sources}:
         names = ", ".join(s.name for s in settings.sources)
         raise UsageError(f"--source {source!r} is not a configured source (sources: {names})")
-    filters = Filters(source=source, since=_day_option(since, "--since"), until=_day_option(until, "--until"))
+    if question != "-" and not question.strip():
+        raise UsageError('the question is empty: ask something, e.g. bot ask "what is speculative decoding"')
+    try:
+        filters = Filters(source=source, since=_day_option(since, "--since"), until=_day_option(until, "--until"))
+    except BackwardsRange as exc:
+        raise UsageError(f"the date range is backwards: --since {exc.since} comes after --until {exc.until};"
+                         " swap them") from None
     lines = (line.strip() for line in stdin) if question == "-" else iter([question])
     questions = (q for q in lines if q)
 

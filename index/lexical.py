@@ -64,6 +64,8 @@ class LexicalIndex:
         self._vocab = vocab
         indptr = np.asarray(bm25.scores["indptr"]) if size else np.zeros(0)
         self._df = np.diff(indptr) if indptr.size else np.zeros(0, dtype=np.int64)
+        self._indptr = indptr
+        self._indices = np.asarray(bm25.scores["indices"]) if size else np.zeros(0, dtype=np.int64)
 
     @classmethod
     def build(cls, documents: Sequence[str]) -> LexicalIndex:
@@ -121,6 +123,13 @@ class LexicalIndex:
             i = self._vocab.get(t)
             out.append(TermInfo(t, int(self._df[i]) if i is not None and i < len(self._df) else 0))
         return out
+
+    def documents_with(self, term: str) -> np.ndarray:
+        """Positions of the documents that contain ``term`` (empty when none does)."""
+        i = self._vocab.get(term)
+        if i is None or i + 1 >= len(self._indptr):
+            return np.zeros(0, dtype=np.int64)
+        return self._indices[int(self._indptr[i]) : int(self._indptr[i + 1])]
 
     def scores(self, query_terms: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every document (0 where masked out or no term matches)."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,9 @@ import numpy as np
 
 from index.catalog import Catalog
 from index.embedding import Embedder
-from index.lexical import LexicalIndex, terms
+from index.judge import is_question, judge
+from index.lexical import LexicalIndex
+from index.query import read_question
 from index.shared import SharedState
 from index.snippets import make_snippet
 from index.vectors import VectorStore
@@ -38,12 +39,24 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+class BackwardsRange(ValueError):
+    """A date range whose start comes after its end."""
+
+    def __init__(self, since: dt.date, until: dt.date) -> None:
+        super().__init__(f"the date range is backwards: {since} comes after {until}")
+        self.since, self.until = since, until
+
+
 @dataclass(frozen=True)
 class Filters:
     source: str | None = None
     issue: str | None = None  # an issue's path or its title
     since: dt.date | None = None
     until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise BackwardsRange(self.since, self.until)
 
     @property
     def any(self) -> bool:
@@ -261,17 +274,31 @@ class Retriever:
 
     def _search(self, question: str, k: int, filters: Filters) -> Answer:
         k = max(1, min(MAX_K, k))
-        question = question.strip()
-        if not question:
-            return Answer(question, True, [], "the question is empty")
-        t, q_terms, lexical, dense, _ = self.rankings(question, filters)
-        fused = fuse(lexical, dense, question_like=is_question(question), link_share=t.link_share)
-        no_match, reason = judge(t.lexical, question, lexical, dense, fused)
+        query = read_question(question)
+        if not query.original:
+            return Answer(query.original, True, [], "the question is empty")
+        if query.empty:
+            return Answer(query.original, True, [], "the question has no words besides mentions, emoji and links")
+        t, q_terms, lexical, dense, mask = self.rankings(query.text, filters)
+        fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
+        verdict = judge(t.lexical, query, lexical, dense, fused, mask)
         chosen = sorted(fused, key=lambda i: -fused[i])[:k]
-        results = [self._result(t, i, fused[i], q_terms) for i in chosen]
-        return Answer(question, no_match, results, reason)
+        closeness = self._closeness(query.text)
+        results = [self._result(t, i, fused[i], q_terms, closeness) for i in chosen]
+        return Answer(query.original, verdict.no_match, results, verdict.reason)
 
-    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str]) -> Result:
+    def _closeness(self, question: str) -> Callable[[list[str]], list[float]]:
+        """Cosine similarity of sentences to the question, for snippets; the question is encoded once per search."""
+        query_vector: list[np.ndarray] = []
+
+        def closeness(texts: list[str]) -> list[float]:
+            if not query_vector:
+                query_vector.append(self.embedder.encode_query(question))
+            return (self.embedder.encode(texts) @ query_vector[0]).tolist()
+        return closeness
+
+    def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
+                closeness: Callable[[list[str]], list[float]]) -> Result:
         source, path, position = t.keys[idx]
         row = self.catalog.execute(
             "SELECT i.title, i.date, i.url, s.heading, s.heading_path, s.anchor, s.markdown"
@@ -282,29 +309,16 @@ class Retriever:
         return Result(
             source=source, path=path, title=title, date=date, heading=heading,
             heading_path=tuple(json.loads(heading_path)), url=f"{url}#{anchor}" if anchor else url,
-            snippet=make_snippet(markdown, q_terms), score=score,
+            snippet=make_snippet(markdown, q_terms, closeness=closeness), score=score,
         )
 
 
-# --- fusion and the no-match decision (module functions so benchmarks can study them) -----
+# --- fusion (a module function so benchmarks can study it; the no-match decision is index.judge) -----
 
-_QUESTION_START = re.compile(
-    r"(?i)^\s*(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would|"
-    r"will|has|have|had|tell|explain|describe|show|find|list)\b"
-)
 DENSE_WEIGHT_QUESTION = 0.8  # a question in the reader's own words: meaning matters most
 DENSE_WEIGHT_KEYWORDS = 0.25  # a few names or keywords: the words themselves matter most
 LEXICAL_SCALE = 0.8  # keyword score (relative to the best) against cosine similarity
 LINK_LIST_PENALTY = 0.2  # a list of links rarely explains anything: prose sections come first
-# No-match evidence, calibrated on the no-answer questions of the development set:
-UNKNOWN_NAME_OVERRIDE = 0.7  # a name the archive never mentions means no answer, unless the meaning is this close
-DENSE_FLOOR = 0.3  # a question no section comes this close to in meaning is off-topic
-_WORD = re.compile(r"\w[\w.+#'’-]*\w|\w")
-
-
-def is_question(text: str) -> bool:
-    """A question in natural language, as opposed to a handful of keywords."""
-    return bool(_QUESTION_START.match(text)) or text.strip().endswith("?")
 
 
 def fuse(lexical: dict[int, float], dense: dict[int, float], *, question_like: bool,
@@ -319,35 +333,3 @@ def fuse(lexical: dict[int, float], dense: dict[int, float], *, question_like: b
             score -= LINK_LIST_PENALTY * float(link_share[i])
         out[i] = score
     return out
-
-
-def unknown_names(lexical_index: LexicalIndex, question: str) -> list[str]:
-    """Name-like words of the question (capitals inside or after the first word, digits) that no section contains."""
-    out = []
-    for n, word in enumerate(_WORD.findall(question)):
-        name_like = any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]) or (n > 0 and word[0].isupper())
-        if not name_like:
-            continue
-        word_terms = terms(word)
-        if word_terms and all(info.df == 0 for info in lexical_index.term_info(word_terms)):
-            out.append(word)
-    return out
-
-
-def judge(lexical_index: LexicalIndex, question: str, lexical: dict[int, float], dense: dict[int, float],
-          fused: dict[int, float]) -> tuple[bool, str]:
-    """Whether nothing in the archive answers the question, and why.
-
-    The evidence: names in the question that the archive never mentions (unless a section is
-    very close in meaning anyway), and, for questions in natural language, no section close in
-    meaning at all. A plain cosine threshold cannot tell the cases apart.
-    """
-    if not fused:
-        return True, "no section shares a word or meaning with the question"
-    best = max(fused, key=lambda i: fused[i])
-    unknown = unknown_names(lexical_index, question)
-    if unknown and dense.get(best, 0.0) < UNKNOWN_NAME_OVERRIDE:
-        return True, f"the archive never mentions {', '.join(unknown)}"
-    if is_question(question) and max(dense.values(), default=0.0) < DENSE_FLOOR:
-        return True, "no section is close in meaning to the question"
-    return False, ""

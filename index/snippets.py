@@ -1,14 +1,19 @@
 """Snippets: the most relevant sentences of a section, quoted verbatim as valid Markdown.
 
 The section's Markdown is parsed, so a cut never falls inside a link, an inline code span
-or a word, and emphasis opened in the snippet is closed in it. Visible text is kept to
-about ``limit`` characters, with an ellipsis where the quote starts or ends mid-text.
+or a word, and emphasis opened in the snippet is closed in it. A fenced code block stays a
+fenced code block, cut between lines. Visible text is kept to about ``limit`` characters,
+with an ellipsis where the quote starts or ends mid-text.
+
+The sentence quoted first is the one that shares the most of the question's words; among
+equals (or when none shares a word), the one closest in meaning when the caller can tell
+(``closeness``), so the answering sentence wins over an issue's opening lines.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from markdown_it.token import Token
@@ -20,6 +25,10 @@ ELLIPSIS = "…"
 _WORD_OR_SPACE = re.compile(r"\s+|\S+")
 _ESCAPE = re.compile(r"([\\*_`~|\[\]<>#])")
 _MARKERS = {"strong": "**", "em": "*", "s": "~~"}
+_FENCE = "```"
+_LANGUAGE = re.compile(r"[\w+#.-]{1,20}")
+MAX_SENTENCES_COMPARED = 8  # sentences whose meaning is compared to the question's, at most
+Closeness = Callable[[list[str]], Sequence[float]]  # texts -> cosine similarity of each to the question
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,16 @@ def _inline_pieces(children: list[Token]) -> list[_Piece]:
     return pieces
 
 
-def _blocks(markdown: str) -> list[tuple[bool, list[_Piece]]]:
-    """(is_list_item, pieces) for each paragraph, list item, table cell and code block."""
-    blocks: list[tuple[bool, list[_Piece]]] = []
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "text", "item" (a list item) or "code" (a fenced or indented code block: one atom per line)
+    pieces: list[_Piece]
+    language: str = ""
+
+
+def _blocks(markdown: str) -> list[_Block]:
+    """Each paragraph, list item, table cell and code block."""
+    blocks: list[_Block] = []
     in_list = 0
     for tok in markdown_parser().parse(markdown):
         if tok.type == "list_item_open":
@@ -96,16 +112,24 @@ def _blocks(markdown: str) -> list[tuple[bool, list[_Piece]]]:
         elif tok.type == "inline":
             pieces = _inline_pieces(tok.children or [])
             if any(p.plain.strip() for p in pieces):
-                blocks.append((in_list > 0, pieces))
+                blocks.append(_Block("item" if in_list > 0 else "text", pieces))
         elif tok.type in ("fence", "code_block"):
-            lines = [ln for ln in tok.content.splitlines() if ln.strip()]
+            lines = tok.content.rstrip("\n").splitlines()
+            while lines and not lines[0].strip():
+                lines.pop(0)
             if lines:
-                blocks.append((False, [_Piece("atom", _code(ln.strip()), ln.strip()) for ln in lines[:3]]))
+                info = (tok.info or "").split()
+                language = info[0] if info and _LANGUAGE.fullmatch(info[0]) else ""
+                # a line of three backticks would end Discord's block early: keep it visible, inert
+                safe = [ln.rstrip().replace(_FENCE, "`\u200b``") for ln in lines]
+                blocks.append(_Block("code", [_Piece("atom", ln, ln) for ln in safe], language))
     return blocks
 
 
-def _sentences(block: list[_Piece]) -> list[tuple[int, int]]:
-    """(start, end) piece ranges of the block's sentences."""
+def _sentences(block: list[_Piece], code: bool = False) -> list[tuple[int, int]]:
+    """(start, end) piece ranges of the block's sentences (a code block is one)."""
+    if code:
+        return [(0, len(block))] if block else []
     out = []
     start = 0
     for i, p in enumerate(block):
@@ -149,29 +173,64 @@ def _visible(block: list[_Piece], start: int, end: int) -> int:
     return len("".join(p.plain for p in block[start:end]).strip())
 
 
-def make_snippet(markdown: str, query_terms: Iterable[str], limit: int = 300) -> str:
+def _code_block(block: _Block, room: int) -> tuple[str, bool]:
+    """A fenced code block of the block's first lines that fit ``room`` visible characters; whether lines were left out."""
+    kept: list[str] = []
+    used = 0
+    for piece in block.pieces:
+        if kept and used + len(piece.plain) > room:
+            break
+        kept.append(piece.plain if used + len(piece.plain) <= room else piece.plain[: max(room - used, 1)])
+        used += len(piece.plain) + 1
+    return f"{_FENCE}{block.language}\n" + "\n".join(kept) + f"\n{_FENCE}", len(kept) < len(block.pieces)
+
+
+def _choose(blocks: list[_Block], wanted: set[str], closeness: Closeness | None) -> tuple[int, int]:
+    """(block, start piece) of the sentence to quote first."""
+    scored: list[tuple[float, int, int, str]] = []
+    for b, block in enumerate(blocks):
+        for s, e in _sentences(block.pieces, block.kind == "code"):
+            text = " ".join(p.plain for p in block.pieces[s:e])
+            score = sum(1.0 + 0.1 * len(w) for w in wanted & set(terms(text)))
+            scored.append((score, b, s, text))
+    top = max(x[0] for x in scored)
+    tied = [x for x in scored if x[0] == top]
+    if closeness is not None and len(tied) > 1:
+        tied = tied[:MAX_SENTENCES_COMPARED]
+        sims = closeness([x[3] for x in tied])
+        _, b, s, _ = tied[max(range(len(tied)), key=lambda n: sims[n])]
+        return b, s
+    return tied[0][1], tied[0][2]
+
+
+def make_snippet(markdown: str, query_terms: Iterable[str], limit: int = 300, *,
+                 closeness: Closeness | None = None) -> str:
     """The sentence(s) of ``markdown`` that best match the (stemmed) query terms, in about ``limit`` visible characters.
 
-    Blocks (paragraphs, list items) are joined by new lines; list items keep their ``- ``.
+    Blocks (paragraphs, list items, code blocks) are joined by new lines; list items keep their ``- ``,
+    code blocks their fences. ``closeness`` breaks ties between sentences by meaning.
     """
     blocks = _blocks(markdown)
     if not blocks:
         return ""
-    wanted = set(query_terms)
-    best = (-1.0, 0, 0)  # score, block, start piece
-    for b, (_, block) in enumerate(blocks):
-        for n, (s, e) in enumerate(_sentences(block)):
-            words = set(terms(" ".join(p.plain for p in block[s:e])))
-            score = sum(1.0 + 0.1 * len(w) for w in wanted & words) + (0.2 if b == 0 and n == 0 else 0.0)
-            if score > best[0]:
-                best = (score, b, s)
-    _, b, start = best
+    b, start = _choose(blocks, set(query_terms), closeness)
     lines: list[str] = []
     used = 0
     lead = start > 0
     while b < len(blocks):
-        is_item, block = blocks[b]
+        kind, block = blocks[b].kind, blocks[b].pieces
         room = limit - used
+        if kind == "code":
+            if lines and room < min(len(block[0].plain), 40):
+                break
+            text, cut = _code_block(blocks[b], room)
+            lines.append(text)
+            used += sum(len(p.plain) + 1 for p in block) if not cut else limit
+            if cut:
+                lines.append(ELLIPSIS)
+                break
+            b, start = b + 1, 0
+            continue
         end = start
         while end < len(block):  # whole words and atoms, while they fit
             if block[end].kind in ("word", "atom") and _visible(block, start, end + 1) > room:
@@ -190,12 +249,12 @@ def make_snippet(markdown: str, query_terms: Iterable[str], limit: int = 300) ->
                 truncated = False
         if end > start:
             text = _render(block, start, end, lead=lead and not lines, tail=truncated)
-            lines.append(f"- {text}" if is_item else text)
+            lines.append(f"- {text}" if kind == "item" else text)
             used += _visible(block, start, end) + 1
         if end < len(block) and any(p.kind in ("word", "atom") for p in block[end:]):
             break
         b += 1
         start = 0
-        if b < len(blocks) and used + _visible(blocks[b][1], 0, min(len(blocks[b][1]), 5)) > limit:
+        if b < len(blocks) and used + _visible(blocks[b].pieces, 0, min(len(blocks[b].pieces), 5)) > limit:
             break
     return "\n".join(lines)

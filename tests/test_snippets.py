@@ -78,3 +78,39 @@ def test_markdown_special_characters_in_text_are_escaped():
     md = "The name snake_case_thing and a \\*literal\\* star are plain text here."
     s = snip(md, "snake case")
     assert "snake\\_case\\_thing" in s and "a \\*literal\\* star" in s
+
+
+def test_a_code_block_stays_a_code_block():
+    md = "Install it and start the server:\n\n```sh\npip install backissue\nbot reindex --full\nbot run\n```\n"
+    s = snip(md, "start the server")
+    assert "```sh\npip install backissue\nbot reindex --full\nbot run\n```" in s
+    assert "`pip install backissue`" not in s  # not run together as inline code
+
+
+def test_a_long_code_block_is_cut_between_lines_and_closed():
+    code = "\n".join(f"let value_{i} = compute_something_long({i});" for i in range(40))
+    md = f"The whole program:\n\n```rust\n{code}\n```\n"
+    s = snip(md, "whole program")
+    assert s.count("```") == 2 and "\n```\n" in s + "\n" and s.endswith("…")
+    inside = s.split("```rust\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert inside and all(line in code.splitlines() for line in inside)  # whole lines, verbatim
+    assert len("".join(inside)) <= 300
+
+
+def test_triple_backticks_inside_code_cannot_end_the_block_early():
+    md = "Markdown in markdown:\n\n````md\n```\ninner\n```\n````\n"
+    s = snip(md, "markdown in markdown")
+    assert s.count("```") == 2
+
+
+def test_the_answering_sentence_wins_over_the_intro(embedder):
+    md = ("Welcome back! This week we look at quantization, speculative decoding and robots. "
+          "Quantization stores each weight in four bits instead of sixteen, shrinking a model about four times.")
+    question = "how does quantization work"  # both sentences share "quantization" and nothing else
+
+    def closeness(texts):
+        v = embedder.encode([question, *texts])
+        return (v[1:] @ v[0]).tolist()
+
+    s = make_snippet(md, terms(question), 90, closeness=closeness)
+    assert s.startswith("…Quantization stores each weight in four bits")

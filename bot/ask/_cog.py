@@ -15,7 +15,7 @@ from bot.admin.render import indexing_notice
 from bot.ask.render import CONTENT_MAX, Rendered, clip, render_answer, render_error
 from bot.jobs import ReindexRunner
 from index.catalog import Catalog
-from index.search import MAX_K, Filters, Retriever, parse_day
+from index.search import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 
 log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()
@@ -71,6 +71,11 @@ class AskCog(commands.Cog):
         try:
             filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),
                               until=_day(until, "until"))
+        except BackwardsRange as exc:
+            await interaction.response.send_message(
+                f"The date range is backwards: `since` ({exc.since}) comes after `until` ({exc.until}). "
+                "Swap them and ask again.", ephemeral=True)
+            return
         except ValueError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return

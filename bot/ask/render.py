@@ -36,6 +36,35 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+def clip_lines(text: str, limit: int) -> str:
+    """At most ``limit`` characters of Markdown, cut between lines so a code block or a link is never cut open.
+
+    A code block cut short is closed; an ellipsis line marks the cut. A first line too long on its
+    own is cut at a word, as :func:`clip` does.
+    """
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    in_code = False
+    for line in text.split("\n"):
+        inside_after = in_code != line.startswith("```")
+        # what follows this line: the closing fence when still inside a block, and the ellipsis line
+        if used + len(line) + 1 + (4 if inside_after else 0) + 2 > limit:
+            break
+        kept.append(line)
+        used += len(line) + 1
+        in_code = inside_after
+    if in_code and kept and kept[-1].startswith("```"):
+        kept.pop()  # an opening fence with no line of code after it
+        in_code = False
+    if not kept:
+        return clip(text, limit)
+    if in_code:
+        kept.append("```")
+    return "\n".join(kept) + "\n…"
+
+
 _FORMAT_CHARS = re.compile(r"([\\*_~|`])")  # enough for trusted text such as headings
 _MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
 
@@ -56,7 +85,7 @@ def _embed(result: Result, weak: bool) -> discord.Embed:
     path = " › ".join(result.heading_path) or "Introduction"
     heading = "**" + _FORMAT_CHARS.sub(r"\\\1", clip(path, 300)) + "**"
     snippet = result.snippet or "(no text)"
-    description = clip(f"{heading}\n{snippet}", DESCRIPTION_MAX)
+    description = clip_lines(f"{heading}\n{snippet}", DESCRIPTION_MAX)
     embed = discord.Embed(title=title, url=result.url, description=description, color=WEAK_COLOR if weak else COLOR)
     embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else ""), FOOTER_MAX))
     return embed
@@ -66,7 +95,8 @@ def render_answer(answer: Answer) -> Rendered:
     """One embed per result, the question echoed safely, everything within Discord's limits."""
     asked = quote_question(answer.query)
     if not answer.results:
-        return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question.", CONTENT_MAX))
+        why = f" ({answer.reason})" if answer.reason else ""
+        return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question{why}.", CONTENT_MAX))
     if answer.no_match:
         content = (f"**Q:** {asked}\nI couldn't find this in the archive"
                    f"{' (' + answer.reason + ')' if answer.reason else ''}. The closest sections, which may not help:")
@@ -81,7 +111,7 @@ def render_answer(answer: Answer) -> Rendered:
             room = TOTAL_MAX - total - len(embed.title or "") - len(embed.footer.text or "")
             if room < 200:
                 break
-            embed.description = clip(embed.description or "", room)
+            embed.description = clip_lines(embed.description or "", room)
             size = len(embed)
         embeds.append(embed)
         total += size
