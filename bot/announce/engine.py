@@ -100,6 +100,11 @@ class Announcer:
         name = target.source.name
         issues = await _io(self._published, name)
         if not await _io(self.state.is_seeded, name):
+            if await _io(self.catalog.last_run, name) is None:
+                # never indexed yet (the first index failed, the folder is missing, another process
+                # writes): recording "nothing exists" now would announce the whole archive later
+                report.waiting.append(f"{name}: waiting for its first complete index")
+                return
             newest = sorted(issues, key=lambda p: (issues[p][1] or "", p), reverse=True)[: self.backfill]
             await _io(self.state.seed, name, [(p, "pending" if p in newest else "seeded", nonce_for(name, p, 0), h)
                                    for p, (h, _) in issues.items()])
