@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.indexer import Indexer
+from index.indexer import Indexer, ReindexStopped
 from index.issue import SourceSpec
 from index.locking import StoreBusy
 from index.progress import Step
@@ -112,6 +112,9 @@ class ReindexRunner:
             log.log(logging.INFO if news else logging.DEBUG, "reindex done: %d new, %d changed, %d removed, %d failed",
                     summary.new, summary.changed, summary.removed, len(summary.failed))
             return summary
+        except ReindexStopped:
+            log.info("reindex stopped for shutdown; the next start finishes it")
+            raise
         except StoreBusy as exc:
             if self.running is not None and self.running.requested_by in ("start", "refresh"):
                 log.debug("check skipped: %s", exc)  # server mode: another process is writing; next interval
@@ -144,6 +147,8 @@ class ReindexRunner:
                 log.warning("cannot record the source checks in %s: %s", self.checks_path, exc)
 
     def shutdown(self) -> None:
+        """Stop a running reindex at its next step (a batch of chunks at most) and wait for it."""
+        self._indexer.stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
