@@ -124,6 +124,25 @@ def test_a_first_start_before_the_archive_could_be_read_floods_nothing_later(tmp
     run(scenario())
 
 
+def test_an_issue_discord_refuses_waits_alone_and_the_next_ones_are_announced(tmp_path, newsletter, embedder):
+    write_issue(newsletter, 1, date="2024-01-01")
+
+    async def scenario():
+        clock = Clock()
+        async with announcing(tmp_path, newsletter, embedder, clock=clock) as (server, _r, cog):
+            await cog.tick()  # first start
+            write_issue(newsletter, 2, date="2024-01-08", extra='cover: "images/a cover with spaces.png"\n')
+            write_issue(newsletter, 3, date="2024-01-15")
+            report = await cog.tick()
+            assert report.posted == ["issue_003.md"]  # issue 2's cover URL is refused (400); issue 3 goes on
+            assert server.statuses[400] >= 1 and urls(server, server.channel_id) == [
+                "https://newsletter.example.org/issues/issue_003/"]
+            clock.advance(3600)
+            assert (await cog.tick()).posted == []  # retried alone, refused again, nothing else repeated
+            assert len(posts(server, server.channel_id)) == 1
+    run(scenario())
+
+
 def test_backfill_posts_the_newest_few_in_date_order(tmp_path, newsletter, embedder):
     for n in range(50):
         write_issue(newsletter, n, date=(dt.date(2024, 1, 1) + dt.timedelta(days=n)).isoformat())

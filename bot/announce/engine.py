@@ -168,6 +168,12 @@ class Announcer:
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            if isinstance(exc, discord.HTTPException) and exc.status == 400:
+                # Discord refused this post itself (say, a cover image URL it rejects): only this issue waits
+                error = f"refused by Discord: {exc.status} {exc.text or ''}".strip()[:300]
+                await _io(self.state.attempted, name, path, error, self.clock() + backoff(attempts + 1, 60.0))
+                log.error("%s/%s: Discord refused the announcement (%s); the next issues go on", name, path, error)
+                return True
             # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
             failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1
