@@ -42,6 +42,9 @@ def ensure_indexed(services: Services, wait: float = 0.0) -> None:
     reader = services.lock is not None and services.lock.shared
     if reader:  # filling the index is writing: wait until no other reader reads
         services.lock.upgrade(wait)  # type: ignore[union-attr]
+        if services.catalog.count("sections") > 0:  # another process filled it meanwhile
+            services.lock.downgrade()  # type: ignore[union-attr]
+            return
     print("The index is empty: indexing the configured sources first.", file=sys.stderr)
     progress = Progress("indexing")
     try:

@@ -97,11 +97,15 @@ def send(path: Path, request: dict[str, Any], timeout: float | None = None) -> d
             sock.connect(str(path))
         except OSError:
             return None
-        sock.sendall((json.dumps(request) + "\n").encode())
         data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data.decode()) if data else None
+        try:
+            sock.sendall((json.dumps(request) + "\n").encode())
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return json.loads(data.decode()) if data else None
+        except (OSError, ValueError):  # the bot stopped, or timed out, mid-answer: as if no bot answered
+            log.warning("the running bot stopped answering on %s", path)
+            return None

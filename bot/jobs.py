@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.indexer import Indexer
+from index.indexer import Indexer, ReindexStopped
 from index.issue import SourceSpec
+from index.locking import StoreBusy
 from index.progress import Step
 from index.summary import ReindexSummary
 
@@ -56,6 +57,7 @@ class ReindexRunner:
         self.last: tuple[dt.datetime, ReindexSummary] | None = None
         self.last_error: str | None = None
         self.current: concurrent.futures.Future[ReindexSummary] | None = None
+        self._failed: set[tuple[str, str, str]] = set()  # the last run's failed files: logged again only when they change
         self.checks_path = checks_path
         self.checks: dict[str, dict[str, str | None]] = read_checks(checks_path)
 
@@ -104,10 +106,22 @@ class ReindexRunner:
             self._record_checks(before, self._fingerprints(names))
             self.last = (dt.datetime.now(dt.timezone.utc), summary)
             self.last_error = None
-            level = logging.INFO if summary.new or summary.changed or summary.removed or summary.failed else logging.DEBUG
-            log.log(level, "reindex done: %d new, %d changed, %d removed, %d failed", summary.new, summary.changed,
-                    summary.removed, len(summary.failed))
+            failed = {(r.source, r.path, r.reason) for r in summary.failed}
+            news = summary.new or summary.changed or summary.removed or failed != self._failed
+            self._failed = failed
+            log.log(logging.INFO if news else logging.DEBUG, "reindex done: %d new, %d changed, %d removed, %d failed",
+                    summary.new, summary.changed, summary.removed, len(summary.failed))
             return summary
+        except ReindexStopped:
+            log.info("reindex stopped for shutdown; the next start finishes it")
+            raise
+        except StoreBusy as exc:
+            if self.running is not None and self.running.requested_by in ("start", "refresh"):
+                log.debug("check skipped: %s", exc)  # server mode: another process is writing; next interval
+            else:
+                self.last_error = str(exc)
+                log.warning("reindex refused: %s", exc)
+            raise
         except Exception as exc:
             self.last_error = str(exc)
             log.exception("reindex failed")
@@ -133,6 +147,8 @@ class ReindexRunner:
                 log.warning("cannot record the source checks in %s: %s", self.checks_path, exc)
 
     def shutdown(self) -> None:
+        """Stop a running reindex at its next step (a batch of chunks at most) and wait for it."""
+        self._indexer.stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

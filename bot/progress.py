@@ -49,7 +49,7 @@ class Progress:
             self._bar.refresh()
             return
         now = time.monotonic()
-        if step.issues_done in (0, step.issues_total) or now - self._last_line >= 5:
+        if not self._last_line or step.issues_done == step.issues_total or now - self._last_line >= 5:
             self._last_line = now
             print(f"{self.what}: {describe(step)}", file=self.stream, flush=True)
 

@@ -8,6 +8,7 @@ import logging
 from discord.ext import commands, tasks
 
 from bot.jobs import ReindexRunner
+from index.locking import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ class RefreshCog(commands.Cog):
         if future is not None:
             try:
                 await self.runner.wait(future)
+            except StoreBusy:  # server mode: another process is writing; logged by the runner
+                pass
             except Exception:  # logged by the runner
                 log.warning("refreshing the index failed; trying again next interval")
 

@@ -284,6 +284,11 @@ class Catalog:
             )
 
     # reading
+    def last_run(self, source: str) -> str | None:
+        """When a reindex that read ``source`` last completed; None if none ever did."""
+        row = self._db.execute("SELECT MAX(finished) FROM runs WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
     def stats(self) -> list[SourceStats]:
         out = []
         names = {r[0] for r in self._db.execute("SELECT source FROM issues UNION SELECT source FROM runs")}

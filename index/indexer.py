@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ import numpy as np
 from index.catalog import Catalog
 from index.chunking import Chunk, make_chunks
 from index.embedding import Embedder
-from index.files import find_issue_files
-from index.issue import Issue, IssueReadError, SourceSpec, content_hash, parse_issue
+from index.issue import Issue, IssueReadError, SourceSpec, parse_issue
 from index.locking import StoreBusy
+from index.plan import Todo, plan_source
 from index.progress import ProgressFn, Tracker
 from index.shared import SharedState, holder_id
 from index.summary import FileReport, ReindexSummary
@@ -41,6 +42,10 @@ LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed aft
 
 class UnknownSource(ValueError):
     pass
+
+
+class ReindexStopped(Exception):
+    """The process is shutting down: the run stopped between two steps; the next run finishes it."""
 
 
 def _utcnow() -> dt.datetime:
@@ -92,6 +97,8 @@ class Indexer:
         self.batch_chunks = batch_chunks
         self.chunk_overlap = chunk_overlap
         self.clock = clock
+        self.stopping = threading.Event()  # set at shutdown: the run stops at its next step
+        self._failed: dict[tuple[str, str], tuple[str, str]] = {}  # (source, path) -> (hash, reason) of failed files
 
     @property
     def store(self) -> VectorStore:
@@ -191,7 +198,7 @@ class Indexer:
             shared.set_model(self.embedder.identity)
             self._sweep()  # vectors another process's interrupted run left behind
 
-        todo: list[tuple[SourceSpec, str, bytes, str, str]] = []
+        todo: list[Todo] = []
         removals: list[tuple[str, str]] = []
         if only is None:
             configured = {s.name for s in sources}
@@ -199,7 +206,7 @@ class Indexer:
                 if name not in configured:
                     removals.extend((name, p) for p in self.catalog.issue_rows(name))
         for spec in selected:
-            self._plan_source(spec, now, full, summary, todo, removals)
+            plan_source(spec, self.catalog.issue_rows(spec.name), now, full, summary, todo, removals, self._failed)
 
         self._remove(removals)
         summary.removed = len(removals)
@@ -215,48 +222,6 @@ class Indexer:
             if spec.name not in missing:  # its "last indexed" stays the last run that read it
                 self.catalog.record_run(spec.name, summary.to_dict())
         return summary
-
-    def _plan_source(
-        self,
-        spec: SourceSpec,
-        now: dt.datetime,
-        full: bool,
-        summary: ReindexSummary,
-        todo: list[tuple[SourceSpec, str, bytes, str, str]],
-        removals: list[tuple[str, str]],
-    ) -> None:
-        if not spec.path.is_dir():
-            what = "is not a folder" if spec.path.exists() else "does not exist"
-            summary.missing.append(FileReport(
-                spec.name, "", f"source folder {spec.path} {what}; its indexed issues are kept"))
-            return
-        rows = self.catalog.issue_rows(spec.name)
-        files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
-        for rel in files:
-            full_path = spec.path / rel
-            try:
-                size = full_path.stat().st_size
-                if size > spec.max_file_bytes:
-                    raise IssueReadError(f"too large ({size:,} bytes; the limit is {spec.max_file_bytes:,})")
-                raw = full_path.read_bytes()
-            except (OSError, IssueReadError) as exc:
-                reason = str(exc) if isinstance(exc, IssueReadError) else f"cannot read the file ({exc.strerror or exc})"
-                summary.failed.append(FileReport(spec.name, rel, reason))
-                continue
-            file_hash = content_hash(raw, spec)
-            row = rows.get(rel)
-            if row is not None and row.hash == file_hash and not full:
-                if row.status == "indexed":
-                    summary.unchanged += 1
-                    continue
-                if row.status == "held" and (row.publish_at is None or dt.datetime.fromisoformat(row.publish_at) > now):
-                    summary.held_back.append(FileReport(spec.name, rel, row.reason))
-                    continue
-            kind = ("new" if row is None or row.status != "indexed" else
-                    "changed" if row.hash != file_hash else "reembedded")
-            todo.append((spec, rel, raw, file_hash, kind))
-        present = set(files)
-        removals.extend((spec.name, p) for p, row in rows.items() if p not in present)
 
     def _mark(self, db: Any, keys: list[tuple[str, str]]) -> None:
         if self._open_shared is not None:
@@ -287,7 +252,7 @@ class Indexer:
 
     def _process(
         self,
-        todo: list[tuple[SourceSpec, str, bytes, str, str]],
+        todo: list[Todo],
         now: dt.datetime,
         summary: ReindexSummary,
         progress: ProgressFn | None,
@@ -296,12 +261,16 @@ class Indexer:
         track = Tracker(progress, len(todo), sum(len(t[2]) for t in todo))
         track.start()
         for spec, rel, raw, file_hash, kind in todo:
+            if self.stopping.is_set():
+                raise ReindexStopped("the reindex stopped: the process is shutting down")
             try:
                 issue = parse_issue(raw, rel, spec, now)
             except IssueReadError as exc:
                 summary.failed.append(FileReport(spec.name, rel, str(exc)))
+                self._failed[(spec.name, rel)] = (file_hash, str(exc))  # not read again until it changes
                 track.issue_done(rel, len(raw))
                 continue
+            self._failed.pop((spec.name, rel), None)
             summary.warnings.extend(FileReport(spec.name, rel, w) for w in issue.warnings)
             for w in issue.warnings:
                 log.info("%s/%s: %s", spec.name, rel, w)
@@ -315,9 +284,11 @@ class Indexer:
                     issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
                     overlap=self.chunk_overlap,
                 )
-            except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:  # one file's text, not the run
+            except Exception as exc:  # one file's text, not the run
                 log.warning("%s/%s: cutting into chunks failed", spec.name, rel, exc_info=True)
-                summary.failed.append(FileReport(spec.name, rel, f"could not be cut into chunks ({type(exc).__name__})"))
+                reason = f"could not be cut into chunks ({type(exc).__name__})"
+                summary.failed.append(FileReport(spec.name, rel, reason))
+                self._failed[(spec.name, rel)] = (file_hash, reason)
                 track.issue_done(rel, len(raw))
                 continue
             batch.append(_Pending(spec, rel, file_hash, kind, issue, chunks, len(raw)))
@@ -392,6 +363,8 @@ class Indexer:
         step = max(2 * self.embedder.batch_size, 32)  # about two seconds of work on 2 cores
         parts = []
         for i in range(0, len(texts), step):
+            if self.stopping.is_set():  # the batch's chunks are recorded as pending: the next run cleans up
+                raise ReindexStopped("the reindex stopped: the process is shutting down")
             parts.append(self.embedder.encode(texts[i : i + step]))
             track.embedded(len(parts[-1]), len(texts), size)
         return np.concatenate(parts)

@@ -8,6 +8,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from markdown_it.token import Token
 
@@ -195,11 +196,26 @@ def _short(s: str, n: int = 120) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _encodable(value: Any) -> Any:
+    """Front matter with its lone surrogates (JSON's or YAML's "\\ud800") replaced: UTF-8 cannot store them."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def _parse(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -> Issue:
     text, warnings = decode(raw, rel_path)
     split = split_front_matter(normalise_newlines(text))
     warnings.extend(split.warnings)
-    meta = split.meta
+    meta = _encodable(split.meta)
     name = rel_path.rsplit("/", 1)[-1]
     pub = publication(meta, name, now)
     generator = spec.generator if spec.generator in GENERATORS else guess_generator(split.format, rel_path, meta)

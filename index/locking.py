@@ -40,9 +40,15 @@ class DataDirLock:
         self._fd = fd
 
     def upgrade(self, wait: float = 0.0) -> None:
-        """A reader that must write (an empty index to fill) becomes the writer, once no other reader reads."""
+        """A reader that must write (an empty index to fill) becomes the writer, once no other reader reads.
+
+        On Linux a failed attempt gives up the shared lock meanwhile; on failure it is taken back."""
         assert self._fd is not None
-        self._take(self._fd, fcntl.LOCK_EX, wait)
+        try:
+            self._take(self._fd, fcntl.LOCK_EX, wait)
+        except StoreBusy:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)  # readers only share; this waits for no writer for long
+            raise
 
     def downgrade(self) -> None:
         assert self._fd is not None

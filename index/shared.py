@@ -10,9 +10,11 @@ bot application, so only one process posts.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterable
@@ -27,8 +29,10 @@ META = "backissue-meta"
 _NO_VECTOR = [0.0]  # the records collections hold no meaning, only metadata
 
 
+@functools.cache
 def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, also among containers that share a host name and run as pid 1."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _clean(meta: dict[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,43 @@ def test_first_start_posts_nothing_for_existing_issues(tmp_path, newsletter, emb
     run(scenario())
 
 
+def test_a_first_start_before_the_archive_could_be_read_floods_nothing_later(tmp_path, newsletter, embedder):
+    for n in range(5):
+        write_issue(newsletter, n, date=f"2024-01-0{n + 1}")
+    away = newsletter.rename(tmp_path / "not-mounted-yet")  # the folder is not there at the first start
+
+    async def scenario():
+        async with announcing(tmp_path, newsletter, embedder) as (server, _r, cog):
+            report = await cog.tick()
+            assert report.seeded == 0 and report.waiting == ["weekly: waiting for its first complete index"]
+            away.rename(newsletter)  # the archive appears: its issues existed before, none is announced
+            await cog.tick()
+            await cog.tick()
+            assert posts(server, server.channel_id) == []
+            write_issue(newsletter, 9, date="2024-02-01")
+            assert (await cog.tick()).posted == ["issue_009.md"]
+    run(scenario())
+
+
+def test_an_issue_discord_refuses_waits_alone_and_the_next_ones_are_announced(tmp_path, newsletter, embedder):
+    write_issue(newsletter, 1, date="2024-01-01")
+
+    async def scenario():
+        clock = Clock()
+        async with announcing(tmp_path, newsletter, embedder, clock=clock) as (server, _r, cog):
+            await cog.tick()  # first start
+            write_issue(newsletter, 2, date="2024-01-08", extra='cover: "images/a cover with spaces.png"\n')
+            write_issue(newsletter, 3, date="2024-01-15")
+            report = await cog.tick()
+            assert report.posted == ["issue_003.md"]  # issue 2's cover URL is refused (400); issue 3 goes on
+            assert server.statuses[400] >= 1 and urls(server, server.channel_id) == [
+                "https://newsletter.example.org/issues/issue_003/"]
+            clock.advance(3600)
+            assert (await cog.tick()).posted == []  # retried alone, refused again, nothing else repeated
+            assert len(posts(server, server.channel_id)) == 1
+    run(scenario())
+
+
 def test_backfill_posts_the_newest_few_in_date_order(tmp_path, newsletter, embedder):
     for n in range(50):
         write_issue(newsletter, n, date=(dt.date(2024, 1, 1) + dt.timedelta(days=n)).isoformat())

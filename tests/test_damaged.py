@@ -166,6 +166,18 @@ def test_a_file_over_its_time_budget_is_reported_and_skipped():
         parse_issue(_comments(200_000).encode(), "slow.md", _spec(parse_seconds=0.001), NOW)
 
 
+def test_a_lone_surrogate_in_front_matter_is_stored_as_a_replacement_not_a_stopped_run(index_env, spec_for, tmp_path):
+    folder = tmp_path / "weekly"
+    folder.mkdir()
+    (folder / "odd.md").write_text('{"title": "Odd \\ud800 title", "date": "2024-03-01"}\n\n## Part\nSome words.\n')
+    (folder / "draft.md").write_text('{"title": "Later \\udfff", "date": "2024-03-02", "draft": true}\n\nText.\n')
+    (folder / "good.md").write_text("---\ntitle: Good\ndate: 2024-03-03\n---\n## Part\nMore words.\n")
+    summary = index_env.indexer.reindex([spec_for(folder)])
+    assert (summary.new, len(summary.held_back), summary.failed) == (2, 1, [])
+    titles = {t for _, _, t, _ in index_env.catalog.issue_titles()}
+    assert titles == {"Odd ? title", "Good"}
+
+
 def test_text_that_is_not_text_is_rejected_but_real_text_in_another_encoding_is_read():
     with pytest.raises(IssueReadError, match="control codes"):
         parse_issue(_junk(), "junk.md", _spec(), NOW)

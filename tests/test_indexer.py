@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from index.embedding import Embedder
 from index.indexer import Indexer
 
@@ -153,3 +155,20 @@ def test_full_rebuild_re_embeds_in_place_and_sweeps_stray_vectors(index_env, sam
     assert s.chunks_embedded == len(ids_before)
     assert index_env.catalog.all_chunk_ids() == ids_before  # same content, same ids: served throughout
     assert index_env.store().all_ids() == ids_before  # the stray vector is gone
+
+
+def test_a_run_stopped_for_shutdown_stops_at_its_next_step_and_the_next_run_finishes(index_env, samples, spec_for):
+    from index.indexer import ReindexStopped
+
+    spec = spec_for(samples)
+
+    def stop_soon(step):
+        if step.issues_done >= 1:
+            index_env.indexer.stopping.set()  # as bot run's shutdown does
+
+    with pytest.raises(ReindexStopped):
+        index_env.indexer.reindex([spec], progress=stop_soon)
+    index_env.indexer.stopping.clear()
+    s = index_env.indexer.reindex([spec])
+    assert s.new == 3 and not s.failed
+    assert index_env.store().all_ids() == index_env.catalog.all_chunk_ids()  # nothing half-written is left

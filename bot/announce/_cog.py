@@ -41,6 +41,9 @@ class AnnounceCog(RefreshCog):
                 log.warning("could not release the announcer lease: %s", exc)
 
     async def tick(self) -> Report:
+        # index first, so /ask can already cite an issue when its announcement appears; only then take
+        # (or renew) the lease: a long first index must not outlast it while this process announces
+        await self.refresh()
         if self.lease is not None and not await asyncio.to_thread(self.lease):
             if not self._waiting_for_lease:
                 log.info("another process of this bot announces; this one stands by")
@@ -48,8 +51,6 @@ class AnnounceCog(RefreshCog):
             return Report()
         self.holding = True
         self._waiting_for_lease = False
-        # index first, so /ask can already cite an issue when its announcement appears
-        await self.refresh()
         return await self.announcer.run_once()
 
     @tasks.loop(seconds=60)

@@ -13,6 +13,7 @@ from bot.ask.render import clip
 
 CLOCK_SLACK = 120.0  # seconds: our clock and Discord's may disagree a little
 SEARCH_MAX = 20_000  # messages read after the first attempt, at 100 a request
+FIND_TIMEOUT = 300.0  # seconds: up to 20,000 messages of history, 100 a request
 POST_TIMEOUT = 60.0  # seconds for one post, discord.py's own retries included; then it counts as failed
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,12 @@ class DiscordPoster:
 
         ``since`` is the wall-clock time recorded just before the first attempt: the message can only be newer
         than that, so the search starts there (a snowflake made from that time) however busy the channel is.
-        Without it (a row from before that was recorded), only the last 50 messages are read.
+        Without it (a row from before that was recorded), only the last 50 messages are read. A lookup that
+        takes longer than ``FIND_TIMEOUT`` raises TimeoutError: the post stays pending, nothing is posted.
         """
+        return await asyncio.wait_for(self._find(channel_id, url, since), FIND_TIMEOUT)
+
+    async def _find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None:
         channel = await self._channel(channel_id)
         if isinstance(channel, discord.ForumChannel):
             return await self._find_thread(channel, url, since)

@@ -100,6 +100,11 @@ class Announcer:
         name = target.source.name
         issues = await _io(self._published, name)
         if not await _io(self.state.is_seeded, name):
+            if await _io(self.catalog.last_run, name) is None:
+                # never indexed yet (the first index failed, the folder is missing, another process
+                # writes): recording "nothing exists" now would announce the whole archive later
+                report.waiting.append(f"{name}: waiting for its first complete index")
+                return
             newest = sorted(issues, key=lambda p: (issues[p][1] or "", p), reverse=True)[: self.backfill]
             await _io(self.state.seed, name, [(p, "pending" if p in newest else "seeded", nonce_for(name, p, 0), h)
                                    for p, (h, _) in issues.items()])
@@ -163,6 +168,12 @@ class Announcer:
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            if isinstance(exc, discord.HTTPException) and exc.status == 400:
+                # Discord refused this post itself (say, a cover image URL it rejects): only this issue waits
+                error = f"refused by Discord: {exc.status} {exc.text or ''}".strip()[:300]
+                await _io(self.state.attempted, name, path, error, self.clock() + backoff(attempts + 1, 60.0))
+                log.error("%s/%s: Discord refused the announcement (%s); the next issues go on", name, path, error)
+                return True
             # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
             failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1

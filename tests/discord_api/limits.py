@@ -103,6 +103,10 @@ def check_message(payload: dict[str, Any], *, require_content: bool = True, pref
             _length(errors, f"{p}.description", e.get("description"), EMBED_DESCRIPTION_MAX)
             if e.get("url") is not None and not URL.match(str(e["url"])):
                 errors.add(f"{p}.url", "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            for media in ("image", "thumbnail"):  # http(s), or an attachment of the same message
+                src = (e.get(media) or {}).get("url")
+                if src is not None and not (URL.match(str(src)) or str(src).startswith("attachment://")):
+                    errors.add(f"{p}.{media}.url", "URL_TYPE_INVALID_URL", "Not a well formed URL.")
             if e.get("footer") is not None:
                 _length(errors, f"{p}.footer.text", e["footer"].get("text"), EMBED_FOOTER_MAX, 1)
             if e.get("author") is not None:

@@ -1,0 +1,66 @@
+"""What a reindex must do for one source: which files are new, changed or unchanged, which are gone.
+
+Reads each file's bytes once (the hash decides; nothing is parsed here). A file that is not a regular
+file (a FIFO, a device behind a symlink) or is over the size limit fails alone; a file that failed
+before with the same bytes is reported again without being read again (``known_failed``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+from pathlib import Path
+
+from index.catalog import IssueRow
+from index.files import find_issue_files
+from index.issue import IssueReadError, SourceSpec, content_hash
+from index.summary import FileReport, ReindexSummary
+
+Todo = tuple[SourceSpec, str, bytes, str, str]  # spec, path, bytes, hash, kind (new | changed | reembedded)
+
+
+def _read(path: Path, spec: SourceSpec) -> bytes:
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise IssueReadError("not a regular file (a pipe, a device or a socket); skipped")
+    if st.st_size > spec.max_file_bytes:
+        raise IssueReadError(f"too large ({st.st_size:,} bytes; the limit is {spec.max_file_bytes:,})")
+    with path.open("rb") as f:
+        raw = f.read(spec.max_file_bytes + 1)  # a file that grows while it is read stays bounded
+    if len(raw) > spec.max_file_bytes:
+        raise IssueReadError(f"too large (over {spec.max_file_bytes:,} bytes)")
+    return raw
+
+
+def plan_source(spec: SourceSpec, rows: dict[str, IssueRow], now: dt.datetime, full: bool, summary: ReindexSummary,
+                todo: list[Todo], removals: list[tuple[str, str]],
+                known_failed: dict[tuple[str, str], tuple[str, str]]) -> None:
+    if not spec.path.is_dir():
+        what = "is not a folder" if spec.path.exists() else "does not exist"
+        summary.missing.append(FileReport(spec.name, "", f"source folder {spec.path} {what}; its indexed issues are kept"))
+        return
+    files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
+    for rel in files:
+        try:
+            raw = _read(spec.path / rel, spec)
+        except (OSError, IssueReadError) as exc:
+            reason = str(exc) if isinstance(exc, IssueReadError) else f"cannot read the file ({exc.strerror or exc})"
+            summary.failed.append(FileReport(spec.name, rel, reason))
+            continue
+        file_hash = content_hash(raw, spec)
+        failed = known_failed.get((spec.name, rel))
+        if failed is not None and failed[0] == file_hash and not full:
+            summary.failed.append(FileReport(spec.name, rel, failed[1]))  # unchanged since it failed: not parsed again
+            continue
+        row = rows.get(rel)
+        if row is not None and row.hash == file_hash and not full:
+            if row.status == "indexed":
+                summary.unchanged += 1
+                continue
+            if row.status == "held" and (row.publish_at is None or dt.datetime.fromisoformat(row.publish_at) > now):
+                summary.held_back.append(FileReport(spec.name, rel, row.reason))
+                continue
+        kind = "new" if row is None or row.status != "indexed" else "changed" if row.hash != file_hash else "reembedded"
+        todo.append((spec, rel, raw, file_hash, kind))
+    present = set(files)
+    removals.extend((spec.name, p) for p in rows if p not in present)
