@@ -61,7 +61,9 @@ class BackissueBot(commands.Bot):
         if targets and self.announce_state is not None:
             self.announcer = Announcer(self.reader, self.announce_state, DiscordPoster(self), targets,
                                        backfill=s.announce.backfill, on_edit=s.announce.on_edit)
-            interval = s.index.refresh_seconds or s.announce.interval_seconds  # announcing rides on the refresh loop
+            # announcing rides on the refresh loop: each tick indexes what changed, then announces; it ticks
+            # often enough for both settings
+            interval = min(x for x in (s.index.refresh_seconds, s.announce.interval_seconds) if x)
             lease = release = None
             if self.shared is not None:  # several processes share the index: one of them announces
                 # this bot instance: two containers can share a host name and pid 1
