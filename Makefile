@@ -23,12 +23,13 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(BIN)/bot ask "$(QUESTION)"
 
+# two workers (pytest-xdist): most tests wait on servers and child processes, so two halve the wall time
 test: $(VENV)/.installed
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n 2
 
 # the library's behaviour in about two minutes: no subprocess, Discord test server, Chroma server or shared archive
 test-fast: $(VENV)/.installed
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
