@@ -11,6 +11,7 @@ from index.catalog import Catalog
 def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     from bot.jobs import read_checks
     from bot.sources import SourceSync
+    from index.plan import missing_folder
 
     git = SourceSync(settings).status()
     stats = {s.name: s for s in catalog.stats()}
@@ -23,8 +24,7 @@ def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         st = stats.get(spec.name)
         check = checks.get(spec.name, {})
         folder = settings.source_folder(spec)
-        missing = None if spec.git or folder.is_dir() else (
-            f"source folder {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
+        missing = None if spec.git else missing_folder(folder)
         sources.append({
             "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
             "issues": st.issues if st else 0, "sections": st.sections if st else 0,

@@ -19,6 +19,19 @@ class StoreBusy(Exception):
     """Another process holds the data folder."""
 
 
+def _flock(fd: int, mode: int, wait: float, step: float) -> bool:
+    """Take ``mode`` on ``fd``, trying every ``step`` seconds for up to ``wait``; whether it was taken."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(step)
+
+
 class DataDirLock:
     """An advisory lock on ``data_dir/backissue.lock``: exclusive for a writer, ``shared`` for a reader;
     released when the process ends."""
@@ -55,19 +68,12 @@ class DataDirLock:
         fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def _take(self, fd: int, mode: int, wait: float) -> None:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"the data folder {self.path.parent} is in use by another backissue process"
-                        f" ({self._holder(fd)}); embedded Chroma cannot be written by one process while"
-                        " another uses it. Wait for it to finish, or stop it first."
-                    ) from None
-                time.sleep(0.2)
+        if not _flock(fd, mode, wait, 0.2):
+            raise StoreBusy(
+                f"the data folder {self.path.parent} is in use by another backissue process"
+                f" ({self._holder(fd)}); embedded Chroma cannot be written by one process while"
+                " another uses it. Wait for it to finish, or stop it first."
+            )
         if mode == fcntl.LOCK_EX:
             os.ftruncate(fd, 0)
             os.write(fd, f"pid {os.getpid()}: {self.purpose}\n".encode())
@@ -111,17 +117,9 @@ class OpenLock:
     def __enter__(self) -> OpenLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise StoreBusy(f"another `bot ask` has been opening {self.path.parent} for over"
-                                    f" {self.wait:.0f} s") from None
-                time.sleep(0.1)
+        if not _flock(fd, fcntl.LOCK_EX, self.wait, 0.1):
+            os.close(fd)
+            raise StoreBusy(f"another `bot ask` has been opening {self.path.parent} for over {self.wait:.0f} s")
         self._fd = fd
         return self
 

@@ -32,12 +32,19 @@ def _read(path: Path, spec: SourceSpec) -> bytes:
     return raw
 
 
+def missing_folder(path: Path) -> str | None:
+    """Why a folder source cannot be read at all (it is not there, or not a folder); None when it can."""
+    if path.is_dir():
+        return None
+    return f"source folder {path} {'is not a folder' if path.exists() else 'does not exist'}"
+
+
 def plan_source(spec: SourceSpec, rows: dict[str, IssueRow], now: dt.datetime, full: bool, summary: ReindexSummary,
                 todo: list[Todo], removals: list[tuple[str, str]],
                 known_failed: dict[tuple[str, str], tuple[str, str]]) -> None:
-    if not spec.path.is_dir():
-        what = "is not a folder" if spec.path.exists() else "does not exist"
-        summary.missing.append(FileReport(spec.name, "", f"source folder {spec.path} {what}; its indexed issues are kept"))
+    missing = missing_folder(spec.path)
+    if missing is not None:
+        summary.missing.append(FileReport(spec.name, "", f"{missing}; its indexed issues are kept"))
         return
     files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
     for rel in files:
