@@ -43,7 +43,7 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     server = server or await DiscordTestServer().start()
     server.identified.clear()
     cfg = write_config(tmp_path / "bot.toml", tmp_path / "data", sources or [("examples", issues)],
-                       extra=f'{extra}\n[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n',
+                       extra=f"{extra}\n{server.discord_toml}",
                        source_extra=source_extra)
     settings = load_settings(cfg)
     old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY

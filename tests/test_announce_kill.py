@@ -67,8 +67,7 @@ def test_killed_between_post_and_record_then_restarted_posts_once(tmp_path, wher
         server = await DiscordTestServer().start()
         channel = server.forum_channel_id if where == "forum" else server.channel_id
         cfg = write_config(tmp_path / "bot.toml", data, [("weekly", folder)],
-                           extra=f'[announce]\ninterval_seconds = 5\nbackfill = 1\n\n[discord]\n'
-                                 f'api_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n',
+                           extra=f"[announce]\ninterval_seconds = 5\nbackfill = 1\n\n{server.discord_toml}",
                            source_extra={"weekly": f"announce_channel_id = {channel}"})
         stored: list[dict] = []
         child: asyncio.subprocess.Process | None = None

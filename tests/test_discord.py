@@ -358,7 +358,7 @@ def test_bot_run_serves_ask_and_stops_cleanly_on_sigterm(tmp_path, samples):
     async def scenario():
         server = await DiscordTestServer(token=token).start()
         cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
-                           extra=f'[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n')
+                           extra=server.discord_toml)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
         env["DISCORD_TOKEN"] = token
         assert subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "reindex"], env=env,

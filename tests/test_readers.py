@@ -102,7 +102,7 @@ def test_ask_while_bot_run_runs_is_answered_by_the_bot(tmp_path, samples):
     async def scenario():
         server = await DiscordTestServer(token=token).start()
         cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
-                           extra=f'[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n')
+                           extra=server.discord_toml)
         assert subprocess.run(_bot("--config", str(cfg), "reindex"), env=_env(), cwd=str(ROOT),
                               capture_output=True).returncode == 0
         proc = await asyncio.create_subprocess_exec(*_bot("--config", str(cfg), "run"), env=_env(DISCORD_TOKEN=token),

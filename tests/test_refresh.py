@@ -48,7 +48,7 @@ def test_bot_run_on_a_fresh_data_folder_indexes_by_itself_and_logs_each_record_o
     async def scenario():
         server = await DiscordTestServer(token=token).start()
         cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
-                           extra=f'[discord]\napi_base = "{server.api_base}"\ngateway_url = "{server.gateway_url}"\n')
+                           extra=server.discord_toml)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
         env["DISCORD_TOKEN"] = token
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(cfg), "run",

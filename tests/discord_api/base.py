@@ -51,6 +51,11 @@ class ServerBase:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
 
+    @property
+    def discord_toml(self) -> str:
+        """The ``[discord]`` table of a settings file that points the bot at this server."""
+        return f'[discord]\napi_base = "{self.api_base}"\ngateway_url = "{self.gateway_url}"\n'
+
     def snowflake(self, ago: float = 0.0) -> str:
         """Discord's snowflake: ms since 2015 in the top 42 bits, so ids sort by time (and encode it).
         ``ago`` seconds in the past makes one for something a test backdates."""
