@@ -66,7 +66,7 @@ class BackissueBot(commands.Bot):
             interval = min(x for x in (s.index.refresh_seconds, s.announce.interval_seconds) if x)
             lease = release = None
             if self.shared is not None:  # several processes share the index: one of them announces
-                # this bot instance: two containers can share a host name and pid 1
+                # this bot instance: holder_id() names the process, and one process may run several bots
                 shared, name = self.shared, f"announcer:{self.application_id}"
                 holder = f"{holder_id()}:{secrets.token_hex(4)}"
                 lease = lambda: shared.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
@@ -104,9 +104,5 @@ class BackissueBot(commands.Bot):
         if self._health.is_running():
             self._health.cancel()
         write_health(self.settings.health_path, connected=False, latency=None)
-        cog = self.get_cog("AnnounceCog")
-        if isinstance(cog, AnnounceCog):
-            cog.loop.cancel()
-            await cog.give_up_lease()  # another process of this bot takes over at once
         await self.control.stop()
         await super().close()

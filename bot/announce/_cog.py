@@ -27,9 +27,9 @@ class AnnounceCog(RefreshCog):
         self._waiting_for_lease = False
         self.announcer = announcer
 
-    async def cog_unload(self) -> None:
+    async def cog_unload(self) -> None:  # also at shutdown: commands.Bot.close() removes every cog
         self.loop.cancel()
-        await self.give_up_lease()
+        await self.give_up_lease()  # another process of this bot takes over at once
 
     async def give_up_lease(self) -> None:
         if self.release is not None and self.holding:
