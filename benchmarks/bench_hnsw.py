@@ -2,7 +2,7 @@
 
 For a sample of query vectors (questions from dev.jsonl and chunk vectors themselves), compares
 Chroma's top-k with the exact cosine top-k computed in numpy, for several ef_search values
-(it leaves the collection at the last one given; the shipped value is index/vectors.py's HNSW).
+(it leaves the collection at the last one given; the shipped value is index/store/vectors.py's HNSW).
 
     python benchmarks/bench_hnsw.py [--data-dir DIR] [--k 80]
 """
@@ -29,9 +29,9 @@ def main() -> None:
     ap.add_argument("--ef", type=int, nargs="+", default=[50, 100, 200, 400])
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from index.catalog import Catalog
-    from index.embedding import Embedder
-    from index.vectors import HNSW, VectorStore
+    from index.embedding.model import Embedder
+    from index.store.catalog import Catalog
+    from index.store.vectors import HNSW, VectorStore
 
     catalog = Catalog(args.data_dir / "catalog.sqlite3")
     store = VectorStore(path=args.data_dir / "chroma")

@@ -2,7 +2,7 @@
 
 Each hostile file (the sizes of issue 18: 16,000 and 200,000 HTML comments, 4,000 code-fence-plus-comment
 pairs, 10,000 identical headings, deep nesting; also 40,000 tags that never close) is built at n and at
-2n and read with ``index.issue.parse_issue`` with no budget. The ratio t(2n)/t(n) is about 2 when reading
+2n and read with ``index.reading.issue.parse_issue`` with no budget. The ratio t(2n)/t(n) is about 2 when reading
 is linear and about 4 when it is quadratic; ``/byte`` is the same per byte of file, about 1 when the time
 is linear in the size (a list's indentation grows with its depth). Times of a few milliseconds give noisy
 ratios. A 5 MB file of ordinary prose is read for scale. Then every issue of the shared archives is read,
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import CORPORA
-from index.issue import PARSE_SECONDS, IssueReadError, SourceSpec, parse_issue
+from index.reading.issue import PARSE_SECONDS, IssueReadError, SourceSpec, parse_issue
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 FRONT = "---\ntitle: A hostile issue\ndate: 2025-03-01\n---\n\n# A hostile issue\n\nSome opening words.\n\n"
@@ -103,7 +103,7 @@ def timed(raw: bytes, spec: SourceSpec, repeat: int) -> tuple[float, str]:
 
 def bench_hostile(repeat: int) -> float:
     spec = SourceSpec(name="bench", path=Path("."), parse_seconds=0)  # 0: no budget, to see the real time
-    print(f"budget per file: {PARSE_SECONDS:g} s (index/issue.py PARSE_SECONDS); best of {repeat}")
+    print(f"budget per file: {PARSE_SECONDS:g} s (index/reading/issue.py PARSE_SECONDS); best of {repeat}")
     print(f"{'file':<24}{'n':>10}{'size':>11}{'time':>9}{'2n':>10}{'size':>11}{'time':>9}{'ratio':>7}{'/byte':>7}"
           "  outcome at 2n")
     worst = 0.0

@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args()
     require_shared()
-    from index.search import Filters
+    from index.search.retriever import Filters
 
     _, services, summary = open_index(args.data_dir, EVAL_ARCHIVES, "eval")
     print(f"index: {summary.sections} sections ({summary.new} new, {summary.changed} changed,"

@@ -16,9 +16,9 @@ from bot.progress import Progress, slow_notice
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
-from index.locking import OpenLock, StoreBusy
-from index.search import MAX_K, Answer, BackwardsRange, Filters, Retriever, parse_day
-from index.vectors import StoreError
+from index.search.retriever import MAX_K, Answer, BackwardsRange, Filters, Retriever, parse_day
+from index.store.locks import OpenLock, StoreBusy
+from index.store.vectors import StoreError
 
 LOADING = "loading the embedding model and the index (once per `bot ask`; `bot ask -` reads many questions)"
 WIDTH = 100

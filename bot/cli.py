@@ -89,10 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.asking import UsageError
     from bot.settings import ConfigError, load_settings
-    from index.embedding import ModelLoadError
-    from index.indexer import UnknownSource
-    from index.locking import StoreBusy
-    from index.vectors import StoreError
+    from index.embedding.model import ModelLoadError
+    from index.indexing.indexer import UnknownSource
+    from index.store.locks import StoreBusy
+    from index.store.vectors import StoreError
 
     try:
         settings = load_settings(args.config)

@@ -22,9 +22,9 @@ from bot.health import write_health
 from bot.jobs import ReindexRunner
 from bot.refresh import RefreshCog
 from bot.settings import Settings
-from index.catalog import Catalog
-from index.search import Retriever
-from index.shared import SharedState, holder_id
+from index.search.retriever import Retriever
+from index.store.catalog import Catalog
+from index.store.remote import SharedState, holder_id
 
 log = logging.getLogger(__name__)
 

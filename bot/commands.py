@@ -11,9 +11,9 @@ from bot.services import build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from bot.status import status_data, status_lines
-from index.gitsync import SyncState
-from index.locking import StoreBusy
-from index.summary import ReindexSummary
+from index.indexing.summary import ReindexSummary
+from index.reading.gitsync import SyncState
+from index.store.locks import StoreBusy
 
 
 def format_summary(summary: ReindexSummary) -> str:
@@ -80,7 +80,7 @@ def exit_code(summary: ReindexSummary) -> int:
 
 def run_status(settings: Settings, *, as_json: bool) -> int:
     from bot.services import open_announce_state
-    from index.catalog import Catalog
+    from index.store.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
     state = open_announce_state(settings)
@@ -102,7 +102,7 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
 def run_announce(settings: Settings, *, dry_run: bool) -> int:
     from bot.announce.admin import NOT_INDEXED, dry_run_lines, mark_all
     from bot.services import open_announce_state
-    from index.catalog import Catalog
+    from index.store.catalog import Catalog
 
     catalog = Catalog(settings.catalog_path)
     state = open_announce_state(settings)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.jobs import ReindexRunner
-from index.search import MAX_K, Filters, Retriever, parse_day
+from index.search.retriever import MAX_K, Filters, Retriever, parse_day
 
 log = logging.getLogger(__name__)
 

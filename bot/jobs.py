@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.indexer import Indexer, ReindexStopped
-from index.issue import SourceSpec
-from index.locking import StoreBusy
-from index.progress import Step
-from index.summary import ReindexSummary
+from index.indexing.indexer import Indexer, ReindexStopped
+from index.indexing.progress import Step
+from index.indexing.summary import ReindexSummary
+from index.reading.issue import SourceSpec
+from index.store.locks import StoreBusy
 
 log = logging.getLogger(__name__)
 

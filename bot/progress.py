@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import TextIO
 
-from index.progress import Step
+from index.indexing.progress import Step
 
 
 def _columns(stream: TextIO) -> int:

@@ -8,7 +8,7 @@ import logging
 from discord.ext import commands, tasks
 
 from bot.jobs import ReindexRunner
-from index.locking import StoreBusy
+from index.store.locks import StoreBusy
 
 log = logging.getLogger(__name__)
 

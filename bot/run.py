@@ -20,8 +20,8 @@ from bot.jobs import ReindexRunner
 from bot.services import Services, build_services, open_announce_state
 from bot.settings import Settings
 from bot.sources import SourceSync
-from index.catalog import Catalog
-from index.search import Retriever
+from index.search.retriever import Retriever
+from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from bot.settings import Settings
-from index.catalog import Catalog
-from index.embedding import Embedder
-from index.indexer import Indexer
-from index.locking import DataDirLock
-from index.search import Retriever
-from index.shared import SharedState
-from index.vectors import VectorStore
+from index.embedding.model import Embedder
+from index.indexing.indexer import Indexer
+from index.search.retriever import Retriever
+from index.store.catalog import Catalog
+from index.store.locks import DataDirLock
+from index.store.remote import SharedState
+from index.store.vectors import VectorStore
 
 
 @dataclass
@@ -55,7 +55,7 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     """Take the data folder (embedded store: one writer, or readers side by side) and wire the services.
 
     ``shared``: the catalog connection may be used from other threads (the bot's reindex thread).
-    ``reader``: only searches (``bot ask``); open the store under ``index.locking.OpenLock``.
+    ``reader``: only searches (``bot ask``); open the store under ``index.store.locks.OpenLock``.
     """
     lock = None
     if not settings.chroma.url:

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from index.embedding import DEFAULT_MODEL
-from index.issue import SourceSpec
+from index.embedding.model import DEFAULT_MODEL
+from index.reading.issue import SourceSpec
 
 ENV_PREFIX = "BACKISSUE_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

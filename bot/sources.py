@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from bot.settings import Settings
-from index.gitsync import GitMirror, GitSource, SyncState
+from index.reading.gitsync import GitMirror, GitSource, SyncState
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.settings import Settings
-from index.catalog import Catalog
+from index.store.catalog import Catalog
 
 
 def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     from bot.jobs import read_checks
     from bot.sources import SourceSync
-    from index.plan import missing_folder
+    from index.indexing.plan import missing_folder
 
     git = SourceSync(settings).status()
     stats = {s.name: s for s in catalog.stats()}

@@ -23,7 +23,7 @@ needs_shared = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared archives
 @pytest.fixture(scope="session")
 def embedder():
     """The real default model, loaded once for the whole run."""
-    from index.embedding import Embedder
+    from index.embedding.model import Embedder
 
     e = Embedder()
     e.model()
@@ -40,7 +40,7 @@ def samples(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def spec_for() -> Callable[..., object]:
-    from index.issue import SourceSpec
+    from index.reading.issue import SourceSpec
 
     def make(path: Path, name: str = "examples", **kw: object) -> SourceSpec:
         kw.setdefault("base_url", "https://newsletter.example.org/issues/")
@@ -54,9 +54,9 @@ class IndexEnv:
     """A catalog, an embedded Chroma store and an indexer in one data folder."""
 
     def __init__(self, data_dir: Path, embedder: object) -> None:
-        from index.catalog import Catalog
-        from index.indexer import Indexer
-        from index.vectors import VectorStore
+        from index.indexing.indexer import Indexer
+        from index.store.catalog import Catalog
+        from index.store.vectors import VectorStore
 
         self.data_dir = data_dir
         self.catalog = Catalog(data_dir / "catalog.sqlite3")
@@ -65,14 +65,14 @@ class IndexEnv:
         self.indexer = Indexer(self.catalog, self.store, embedder)  # type: ignore[arg-type]
 
     def store(self):
-        from index.vectors import VectorStore
+        from index.store.vectors import VectorStore
 
         if self._store is None:
             self._store = VectorStore(path=self.data_dir / "chroma")
         return self._store
 
     def retriever(self):
-        from index.search import Retriever
+        from index.search.retriever import Retriever
 
         return Retriever(self.catalog, self.store(), self.embedder, self.data_dir / "keyword-index")  # type: ignore[arg-type]
 

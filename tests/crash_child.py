@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.catalog import Catalog
-from index.embedding import Embedder
-from index.indexer import Indexer
-from index.issue import SourceSpec
-from index.search import Retriever
-from index.vectors import VectorStore
+from index.embedding.model import Embedder
+from index.indexing.indexer import Indexer
+from index.reading.issue import SourceSpec
+from index.search.retriever import Retriever
+from index.store.catalog import Catalog
+from index.store.vectors import VectorStore
 
 
 def die() -> None:

@@ -16,7 +16,7 @@ from bot.run import point_at, wired_bot
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from bot.sources import SourceSync
-from index.search import Retriever
+from index.search.retriever import Retriever
 from tests.conftest import write_config
 from tests.discord_api import DiscordTestServer
 

@@ -128,7 +128,7 @@ def test_only_one_process_holds_the_announcer_lease(server):
     import chromadb
     from chromadb.config import Settings
 
-    from index.shared import SharedState
+    from index.store.remote import SharedState
 
     host, port = server.url.removeprefix("http://").split(":")
     states = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.locking import DataDirLock
+from index.store.locks import DataDirLock
 
 from .conftest import ROOT, write_config
 

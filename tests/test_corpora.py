@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from index.files import find_issue_files
-from index.issue import IssueReadError, SourceSpec, read_issue
+from index.reading.files import find_issue_files
+from index.reading.issue import IssueReadError, SourceSpec, read_issue
 
 from .conftest import CORPORA, needs_shared
 

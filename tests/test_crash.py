@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.issue import SourceSpec, content_hash
+from index.reading.issue import SourceSpec, content_hash
 
 pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import EXIT_OK, EXIT_SOME_FAILED
-from index.issue import IssueReadError, SourceSpec, parse_issue
-from index.sections import DEEP_WARNING
+from index.reading.issue import IssueReadError, SourceSpec, parse_issue
+from index.reading.sections import DEEP_WARNING
 
 from .conftest import IndexEnv, write_config
 from .test_cli import bot

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from index.search import Retriever
+from index.search.retriever import Retriever
 from tests.conftest import ROOT, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_api.limits import EMBEDS_TOTAL_MAX, embed_size

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from index.embedding import Embedder
-from index.indexer import Indexer
+from index.embedding.model import Embedder
+from index.indexing.indexer import Indexer
 
 from .conftest import IndexEnv
 
@@ -158,7 +158,7 @@ def test_full_rebuild_re_embeds_in_place_and_sweeps_stray_vectors(index_env, sam
 
 
 def test_a_run_stopped_for_shutdown_stops_at_its_next_step_and_the_next_run_finishes(index_env, samples, spec_for):
-    from index.indexer import ReindexStopped
+    from index.indexing.indexer import ReindexStopped
 
     spec = spec_for(samples)
 

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from index.query import read_question, strip_markup
-from index.search import BackwardsRange, Filters
+from index.search.query import read_question, strip_markup
+from index.search.retriever import BackwardsRange, Filters
 
 from .conftest import EXAMPLES, IndexEnv, write_config
 from .test_cli import bot
@@ -23,7 +23,7 @@ FILLER = (" I have been reading this newsletter for a long while now and I reall
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory, embedder):
     """The bundled samples, indexed once for this module (the questions only read)."""
-    from index.issue import SourceSpec
+    from index.reading.issue import SourceSpec
 
     root = tmp_path_factory.mktemp("judge")
     shutil.copytree(EXAMPLES, root / "issues")

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from bot.announce.state import AnnounceState
-from index.catalog import Catalog
-from index.migrations import Migrations, applied, has_column
+from index.store.catalog import Catalog
+from index.store.migrations import Migrations, applied, has_column
 
 # announce.sqlite3 as the release before recorded migrations wrote it (no _migrations table)
 ANNOUNCE_BEFORE_MIGRATIONS = """

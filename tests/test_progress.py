@@ -7,7 +7,7 @@ import os
 import select
 
 from bot.progress import Progress
-from index.progress import Step
+from index.indexing.progress import Step
 
 
 def _long_issue(folder, paragraphs=700):

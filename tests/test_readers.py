@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.locking import DataDirLock
+from index.store.locks import DataDirLock
 from tests.conftest import ROOT, write_config
 from tests.discord_api import DiscordTestServer
 

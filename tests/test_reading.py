@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from index.issue import IssueReadError, SourceSpec, decode, parse_issue
-from index.metadata import normalise_newlines, split_front_matter
+from index.reading.frontmatter import normalise_newlines, split_front_matter
+from index.reading.issue import IssueReadError, SourceSpec, decode, parse_issue
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 SPEC = SourceSpec(name="s", path=__import__("pathlib").Path("."), base_url="https://news.example.org/")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from index.catalog import Catalog
+from index.store.catalog import Catalog
 from tests.conftest import ROOT, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_harness import running_bot

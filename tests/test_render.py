@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.ask.render import DESCRIPTION_MAX, TOTAL_MAX, clip_lines, render_answer
 from bot.asking import render_text
-from index.search import Answer, Result
+from index.search.retriever import Answer, Result
 
 CODE = "```python\n" + "\n".join(f"print('line {i}')  # a comment to make it longer" for i in range(200)) + "\n```"
 LONG_URL = "https://example.org/" + "-".join(["a-very-long-path-segment"] * 8) + "?query=with-hyphens&x=1"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from index.lexical import LexicalIndex
-from index.search import Filters
+from index.search.lexical import LexicalIndex
+from index.search.retriever import Filters
 
 from .conftest import write_config
 from .test_cli import bot

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from index.htmlclean import clean_markdown
-from index.issue import SourceSpec, parse_issue
-from index.sections import split_sections
-from index.urls import AnchorMaker, anchor_hugo, anchor_jekyll, anchor_zola
+from index.reading.anchors import AnchorMaker, anchor_hugo, anchor_jekyll, anchor_zola
+from index.reading.htmlclean import clean_markdown
+from index.reading.issue import SourceSpec, parse_issue
+from index.reading.sections import split_sections
 
 from .conftest import EXAMPLES, SHARED, needs_shared
 

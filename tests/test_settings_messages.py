@@ -53,7 +53,7 @@ def test_a_secret_in_the_file_names_the_variable_that_carries_it(tmp_path, toml,
 
 
 def test_an_unavailable_model_does_not_claim_a_connection_was_tried(monkeypatch):
-    from index.embedding import Embedder, ModelLoadError
+    from index.embedding.model import Embedder, ModelLoadError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError) as err:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import terms
-from index.snippets import make_snippet
+from index.search.lexical import terms
+from index.search.snippets import make_snippet
 
 
 def snip(md: str, question: str, limit: int = 300) -> str:

@@ -16,7 +16,7 @@ from bot.announce.state import AnnounceState
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from bot.status import status_data
-from index.catalog import Catalog
+from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()

@@ -9,7 +9,7 @@ import discord
 
 from bot.ask.render import clip
 from bot.jobs import ReindexRunner
-from index.summary import ReindexSummary
+from index.indexing.summary import ReindexSummary
 
 CONTENT_MAX = 2000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from bot.settings import Settings
-from index.catalog import Catalog
+from index.store.catalog import Catalog
 
 NOT_INDEXED = ("the announcer only sees indexed issues; run `bot reindex` (or start `bot run`, which indexes"
                " at start) and ask again")

@@ -27,8 +27,8 @@ import discord
 from bot.announce.post import Post, make_post, nonce_for
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState, PostRow
-from index.catalog import Catalog
-from index.issue import IssueReadError, SourceSpec, read_issue
+from index.reading.issue import IssueReadError, SourceSpec, read_issue
+from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0

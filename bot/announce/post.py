@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.ask.render import clip
-from index.issue import Issue
+from index.reading.issue import Issue
 
 _HIGHLIGHT_HEADING = re.compile(r"(?i)highlight|tl;?dr|in this issue|summary|top news|key points")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot.announce.state import PostRow
-from index.shared import SharedState
+from index.store.remote import SharedState
 
 POST = "announce-post"
 SEEDED = "announce-seeded"

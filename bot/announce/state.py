@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.migrations import Migrations, has_column, run_script
+from index.store.migrations import Migrations, has_column, run_script
 
 # the schema as first released; later changes are the migrations below, never edits here
 SCHEMA = """

@@ -14,8 +14,8 @@ from discord.ext import commands
 from bot.admin.render import indexing_notice
 from bot.ask.render import CONTENT_MAX, Rendered, clip, render_answer, render_error
 from bot.jobs import ReindexRunner
-from index.catalog import Catalog
-from index.search import MAX_K, BackwardsRange, Filters, Retriever, parse_day
+from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
+from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()

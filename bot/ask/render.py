@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from index.search import Answer, Result
+from index.search.retriever import Answer, Result
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256

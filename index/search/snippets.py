@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from index.lexical import terms
-from index.sections import markdown_parser
+from index.reading.sections import markdown_parser
+from index.search.lexical import terms
 
 ELLIPSIS = "…"
 _WORD_OR_SPACE = re.compile(r"\s+|\S+")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from index.sections import Section
+from index.reading.sections import Section
 
 CONTEXT_SEPARATOR = " › "
 

@@ -11,10 +11,10 @@ import datetime as dt
 import stat
 from pathlib import Path
 
-from index.catalog import IssueRow
-from index.files import find_issue_files
-from index.issue import IssueReadError, SourceSpec, content_hash
-from index.summary import FileReport, ReindexSummary
+from index.indexing.summary import FileReport, ReindexSummary
+from index.reading.files import find_issue_files
+from index.reading.issue import IssueReadError, SourceSpec, content_hash
+from index.store.catalog import IssueRow
 
 Todo = tuple[SourceSpec, str, bytes, str, str]  # spec, path, bytes, hash, kind (new | changed | reembedded)
 

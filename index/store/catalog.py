@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.migrations import Migrations, has_column, run_script
+from index.store.migrations import Migrations, has_column, run_script
 
 # the schema as first released; later changes are the migrations below, never edits here
 SCHEMA = """
@@ -264,7 +264,7 @@ class Catalog:
             "SELECT id, position, window FROM chunks WHERE source = ? AND path = ?", (source, path))]
         return record
 
-    # issues changed here but not yet copied to a shared Chroma server (see index/shared.py)
+    # issues changed here but not yet copied to a shared Chroma server (see index/store/remote.py)
     @staticmethod
     def mark_unpushed(db: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
         db.executemany("INSERT OR IGNORE INTO unpushed (source, path) VALUES (?, ?)", keys)

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from index.catalog import Catalog
-from index.embedding import Embedder
-from index.judge import is_question, judge
-from index.lexical import LexicalIndex
-from index.query import read_question
-from index.shared import SharedState
-from index.snippets import make_snippet
-from index.vectors import VectorStore
+from index.embedding.model import Embedder
+from index.search.judge import is_question, judge
+from index.search.lexical import LexicalIndex
+from index.search.query import read_question
+from index.search.snippets import make_snippet
+from index.store.catalog import Catalog
+from index.store.remote import SharedState
+from index.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ class Retriever:
         )
 
 
-# --- fusion (a module function so benchmarks can study it; the no-match decision is index.judge) -----
+# --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----
 
 DENSE_WEIGHT_QUESTION = 0.8  # a question in the reader's own words: meaning matters most
 DENSE_WEIGHT_KEYWORDS = 0.25  # a few names or keywords: the words themselves matter most

@@ -24,16 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from index.catalog import Catalog
-from index.chunking import Chunk, make_chunks
-from index.embedding import Embedder
-from index.issue import Issue, IssueReadError, SourceSpec, parse_issue
-from index.locking import StoreBusy
-from index.plan import Todo, plan_source
-from index.progress import ProgressFn, Tracker
-from index.shared import SharedState, holder_id
-from index.summary import FileReport, ReindexSummary
-from index.vectors import VectorStore
+from index.chunking.chunks import Chunk, make_chunks
+from index.embedding.model import Embedder
+from index.indexing.plan import Todo, plan_source
+from index.indexing.progress import ProgressFn, Tracker
+from index.indexing.summary import FileReport, ReindexSummary
+from index.reading.issue import Issue, IssueReadError, SourceSpec, parse_issue
+from index.store.catalog import Catalog
+from index.store.locks import StoreBusy
+from index.store.remote import SharedState, holder_id
+from index.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 

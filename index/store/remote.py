@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from index.catalog import Catalog
+from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from index.budget import check_deadline
+from index.reading.budget import check_deadline
 
 _HIDDEN = re.compile(
     r"<!--.*?(?:-->|\Z)"  # comments; an unclosed comment hides the rest of the page

@@ -12,12 +12,12 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from index.budget import ParseTimeout, parse_budget
-from index.htmlclean import clean_markdown
-from index.metadata import FrontMatterError, normalise_newlines, split_front_matter
-from index.publication import DateError, Publication, publication
-from index.sections import Section, first_h1, parse_markdown, split_sections
-from index.urls import GENERATORS, guess_generator, issue_url
+from index.reading.anchors import GENERATORS, guess_generator, issue_url
+from index.reading.budget import ParseTimeout, parse_budget
+from index.reading.frontmatter import FrontMatterError, normalise_newlines, split_front_matter
+from index.reading.htmlclean import clean_markdown
+from index.reading.publication import DateError, Publication, publication
+from index.reading.sections import Section, first_h1, parse_markdown, split_sections
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class SourceSpec:
     path: Path
     base_url: str = ""
     exclude: tuple[str, ...] = ()
-    generator: str = "auto"  # "auto" or one of index.urls.GENERATORS
+    generator: str = "auto"  # "auto" or one of index.reading.anchors.GENERATORS
     permalink: str = ""  # optional pattern such as "/blog/{year}/{month}/{slug}/"
     max_file_bytes: int = 5_000_000
     parse_seconds: float = PARSE_SECONDS  # a file that takes longer to read is reported and skipped

@@ -24,7 +24,7 @@ WRITE_SLICE = 48
 
 COLLECTION = "backissue-chunks"
 # Chroma's own index settings. Retrieval does not rely on them: measured on the shared archives
-# (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search.py
+# (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search/retriever.py
 # searches exactly over the vectors it reads from here.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 

@@ -1,6 +1,6 @@
 """The no-match decision: whether anything the filters leave answers the question, and why not.
 
-It reads the question as :mod:`index.query` cleaned it (Discord syntax, links and filler set
+It reads the question as :mod:`index.search.query` cleaned it (Discord syntax, links and filler set
 aside) and weighs only the sections the filters leave: a name the whole archive mentions but
 no issue in the chosen dates does is still a name nothing in view answers about.
 
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import LexicalIndex, terms
-from index.query import UNDERSTOOD, Query, content_terms
+from index.search.lexical import LexicalIndex, terms
+from index.search.query import UNDERSTOOD, Query, content_terms
 
 UNKNOWN_NAME_OVERRIDE = 0.7  # a name the archive never mentions means no answer, unless the meaning is this close
 DENSE_FLOOR = 0.3  # a question no section comes this close to in meaning is off-topic

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from index.lexical import terms
+from index.search.lexical import terms
 
 UNDERSTOOD = "English"
 

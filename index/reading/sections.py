@@ -17,8 +17,8 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from index.budget import check_deadline
-from index.urls import AnchorMaker
+from index.reading.anchors import AnchorMaker
+from index.reading.budget import check_deadline
 
 _EXPLICIT_ID = re.compile(r"\s*\{:?\s*#([A-Za-z][\w:.-]*)[^}]*\}\s*$")
 _NOISE_LINE = re.compile(r"^\s*(?:\\|\{:[^}]*\}|\{::[^}]*/\}|\*\s*TOC\s*)\s*$")

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import JSONHandler, SafeLoader
 
-from index.publication import InvalidDate
+from index.reading.publication import InvalidDate
 
 
 class FrontMatterError(ValueError):

@@ -1,0 +1,1 @@
+"""Chunking: each section cut into the overlapping windows that are embedded."""

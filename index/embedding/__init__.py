@@ -1,0 +1,1 @@
+"""Turning text into vectors with a sentence-transformers model."""

@@ -1,0 +1,1 @@
+"""A reindex: plan what changed, read, chunk, embed and store it, with progress and a summary."""
