@@ -161,3 +161,17 @@ def read_checks(path: Path | None) -> dict[str, dict[str, Any]]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def progress_text(runner: ReindexRunner) -> str:
+    """How far the running reindex is, e.g. " (12%: 120 of 1131 issues)"; the share follows the embedding work."""
+    step = runner.progress
+    return f" ({step.fraction:.0%}: {step.issues_done} of {step.issues_total} issues)" if step else ""
+
+
+def indexing_notice(runner: ReindexRunner) -> str | None:
+    """While the first index of an empty archive runs: say so, and how far it is."""
+    job = runner.running
+    if job is None or not job.first:
+        return None
+    return f"Indexing the archive is under way{progress_text(runner)}; answers come from what is indexed so far."

@@ -16,6 +16,7 @@ import discord
 import yarl
 
 from bot.client import BackissueBot
+from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
 from bot.jobs import ReindexRunner
 from bot.services import Services, build_services, open_announce_state
 from bot.settings import Settings
@@ -25,9 +26,6 @@ from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-EXIT_NO_TOKEN = 2
-EXIT_TOKEN_REJECTED = 5
-EXIT_UNREACHABLE = 6
 
 
 def discord_token(settings: Settings) -> str | None:
@@ -100,7 +98,7 @@ def run_bot(settings: Settings) -> int:
     if token is None:
         print("bot: no Discord token. Set DISCORD_TOKEN (or BACKISSUE_DISCORD__TOKEN) in the environment;"
               " see the README for creating the bot and its token.", file=sys.stderr)
-        return EXIT_NO_TOKEN
+        return EXIT_CONFIG
     host = point_at(settings)
     quiet_discord_logs()
     services = build_services(settings, purpose="bot run", shared=True)
@@ -110,10 +108,10 @@ def run_bot(settings: Settings) -> int:
     except discord.LoginFailure:
         print("bot: Discord rejected the token (401 Unauthorized). Check DISCORD_TOKEN: it is the bot token from"
               " the Developer Portal's Bot page, not the application id or the client secret.", file=sys.stderr)
-        return EXIT_TOKEN_REJECTED
+        return EXIT_TOKEN
     except discord.PrivilegedIntentsRequired:
         print("bot: Discord refused the gateway intents.", file=sys.stderr)
-        return EXIT_TOKEN_REJECTED
+        return EXIT_TOKEN
     except (TimeoutError, aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
         print(f"bot: cannot reach Discord at {host} ({type(exc).__name__}). Check the network and try again.",
               file=sys.stderr)

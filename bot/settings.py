@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from index.embedding.model import DEFAULT_MODEL
+from index.errors import InvalidRequest
 from index.reading.issue import SourceSpec
 
 ENV_PREFIX = "BACKISSUE_"
@@ -26,7 +27,7 @@ BUNDLED_EXAMPLES = PROJECT_ROOT / "examples"
 SECRET_KEYS = {"token", "discord_token", "password", "api_key", "secret"}
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidRequest):
     """The configuration is unusable; the message names the key, the file and the reason."""
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_OK, EXIT_SOME_FAILED
+from bot.exit_codes import EXIT_OK, EXIT_SOME_FAILED
 from index.reading.issue import IssueReadError, SourceSpec, parse_issue
 from index.reading.sections import DEEP_WARNING
 

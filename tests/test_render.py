@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.ask.render import DESCRIPTION_MAX, TOTAL_MAX, clip_lines, render_answer
-from bot.asking import render_text
+from bot.ask.render import render_answer
+from bot.cli.ask import render_text
+from bot.discord_text import DESCRIPTION_MAX, TOTAL_MAX, clip_lines
 from index.search.retriever import Answer, Result
 
 CODE = "```python\n" + "\n".join(f"print('line {i}')  # a comment to make it longer" for i in range(200)) + "\n```"

@@ -13,13 +13,13 @@ from discord.ext import commands
 from bot.admin.render import reindex_reply, status_embed
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
+from bot.discord_text import NO_PINGS
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from bot.status import status_data
 from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class AdminCog(commands.Cog):

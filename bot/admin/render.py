@@ -7,11 +7,9 @@ from typing import Any
 
 import discord
 
-from bot.ask.render import clip
-from bot.jobs import ReindexRunner
+from bot.discord_text import COLOR, CONTENT_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FOOTER_MAX, clip
+from bot.jobs import ReindexRunner, progress_text
 from index.indexing.summary import ReindexSummary
-
-CONTENT_MAX = 2000
 
 
 def reindex_reply(summary: ReindexSummary) -> str:
@@ -44,40 +42,26 @@ def _ago(when: str | None) -> str:
     return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
 
 
-def progress_text(runner: ReindexRunner) -> str:
-    """How far the running reindex is, e.g. " (12%: 120 of 1131 issues)"; the share follows the embedding work."""
-    step = runner.progress
-    return f" ({step.fraction:.0%}: {step.issues_done} of {step.issues_total} issues)" if step else ""
-
-
-def indexing_notice(runner: ReindexRunner) -> str | None:
-    """While the first index of an empty archive runs: say so, and how far it is."""
-    job = runner.running
-    if job is None or not job.first:
-        return None
-    return f"Indexing the archive is under way{progress_text(runner)}; answers come from what is indexed so far."
-
-
 def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner,
                  problems: list[str] | None = None) -> discord.Embed:
-    embed = discord.Embed(title="Archive index", color=0x2B6CB0)
+    embed = discord.Embed(title="Archive index", color=COLOR)
     for s in data["sources"][:20]:
         embed.add_field(
-            name=clip(s["name"], 256),
+            name=clip(s["name"], FIELD_NAME_MAX),
             value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
                        f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
                        f" · last change seen {_ago(s.get('last_change'))}\n"
                        f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git"))
-                       + ("\n**folder not found on the host**" if s.get("problem") else ""), 1024),
+                       + ("\n**folder not found on the host**" if s.get("problem") else ""), FIELD_VALUE_MAX),
             inline=False,
         )
     if problems:
-        embed.add_field(name="Announcements: needs attention", value=clip("\n".join(problems), 1024), inline=False)
+        embed.add_field(name="Announcements: needs attention", value=clip("\n".join(problems), FIELD_VALUE_MAX), inline=False)
     hours, rest = divmod(int(uptime.total_seconds()), 3600)
     job = runner.running
     state = f"reindex running since {job.started:%H:%M:%S} UTC{progress_text(runner)}" if job else "idle"
     if runner.last_error:
         state += f"; last reindex failed: {runner.last_error}"
     store = "Chroma server" if str(data["store"]).startswith("http") else "embedded Chroma"  # no host paths in Discord
-    embed.set_footer(text=clip(f"model {data['model']} · {store} · up {hours} h {rest // 60} min · {state}", 2048))
+    embed.set_footer(text=clip(f"model {data['model']} · {store} · up {hours} h {rest // 60} min · {state}", FOOTER_MAX))
     return embed

@@ -9,7 +9,7 @@ import logging
 import discord
 
 from bot.announce.post import Post
-from bot.ask.render import clip
+from bot.discord_text import clip
 
 CLOCK_SLACK = 120.0  # seconds: our clock and Discord's may disagree a little
 SEARCH_MAX = 20_000  # messages read after the first attempt, at 100 a request

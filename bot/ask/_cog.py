@@ -11,14 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin.render import indexing_notice
-from bot.ask.render import CONTENT_MAX, Rendered, clip, render_answer, render_error
-from bot.jobs import ReindexRunner
+from bot.ask.render import Rendered, render_answer, render_error
+from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
-NO_PINGS = discord.AllowedMentions.none()
 
 
 def _day(value: str | None, name: str) -> dt.date | None:
@@ -82,7 +81,7 @@ class AskCog(commands.Cog):
         if source and source not in self.sources:
             await interaction.response.send_message(
                 clip(f"There is no newsletter called `{discord.utils.escape_markdown(source)}` here. "
-                     f"Sources: {', '.join(self.sources)}.", 2000), ephemeral=True, allowed_mentions=NO_PINGS)
+                     f"Sources: {', '.join(self.sources)}.", CONTENT_MAX), ephemeral=True, allowed_mentions=NO_PINGS)
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:

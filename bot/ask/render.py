@@ -7,17 +7,22 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.discord_text import (
+    COLOR,
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBEDS_MAX,
+    FOOTER_MAX,
+    TITLE_MAX,
+    TOTAL_MAX,
+    WEAK_COLOR,
+    clip,
+    clip_lines,
+    escape,
+)
 from index.search.retriever import Answer, Result
 
-CONTENT_MAX = 2000
-TITLE_MAX = 256
-DESCRIPTION_MAX = 4096
-FOOTER_MAX = 2048
-EMBEDS_MAX = 10
-TOTAL_MAX = 6000
 QUESTION_ECHO_MAX = 300
-COLOR = 0x2B6CB0
-WEAK_COLOR = 0x718096
 
 
 @dataclass
@@ -26,52 +31,7 @@ class Rendered:
     embeds: list[discord.Embed] = field(default_factory=list)
 
 
-def clip(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip() + "…"
-
-
-def clip_lines(text: str, limit: int) -> str:
-    """At most ``limit`` characters of Markdown, cut between lines so a code block or a link is never cut open.
-
-    A code block cut short is closed; an ellipsis line marks the cut. A first line too long on its
-    own is cut at a word, as :func:`clip` does.
-    """
-    if len(text) <= limit:
-        return text
-    kept: list[str] = []
-    used = 0
-    in_code = False
-    for line in text.split("\n"):
-        inside_after = in_code != line.startswith("```")
-        # what follows this line: the closing fence when still inside a block, and the ellipsis line
-        if used + len(line) + 1 + (4 if inside_after else 0) + 2 > limit:
-            break
-        kept.append(line)
-        used += len(line) + 1
-        in_code = inside_after
-    if in_code and kept and kept[-1].startswith("```"):
-        kept.pop()  # an opening fence with no line of code after it
-        in_code = False
-    if not kept:
-        return clip(text, limit)
-    if in_code:
-        kept.append("```")
-    return "\n".join(kept) + "\n…"
-
-
 _FORMAT_CHARS = re.compile(r"([\\*_~|`])")  # enough for trusted text such as headings
-_MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
-
-
-def escape(text: str) -> str:
-    """Every Markdown character escaped, every mention made inert (a zero-width space after the @)."""
-    return discord.utils.escape_mentions(_MARKDOWN_CHARS.sub(r"\\\1", text))
 
 
 def quote_question(question: str) -> str:

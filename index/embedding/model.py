@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.errors import Unavailable
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -23,7 +25,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(Unavailable):
     """The configured embedding model cannot be loaded; the message says why and what to do."""
 
 

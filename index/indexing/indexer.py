@@ -26,6 +26,7 @@ import numpy as np
 
 from index.chunking.chunks import Chunk, make_chunks
 from index.embedding.model import Embedder
+from index.errors import InvalidRequest, Stopped
 from index.indexing.plan import Todo, plan_source
 from index.indexing.progress import ProgressFn, Tracker
 from index.indexing.summary import FileReport, ReindexSummary
@@ -40,11 +41,11 @@ log = logging.getLogger(__name__)
 LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed after every batch)
 
 
-class UnknownSource(ValueError):
-    pass
+class UnknownSource(InvalidRequest, ValueError):
+    """A source name that no configured source has."""
 
 
-class ReindexStopped(Exception):
+class ReindexStopped(Stopped):
     """The process is shutting down: the run stopped between two steps; the next run finishes it."""
 
 

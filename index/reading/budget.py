@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from index.errors import BadIssue
+
 _deadline: ContextVar[float | None] = ContextVar("parse_deadline", default=None)
 
 
-class ParseTimeout(Exception):
+class ParseTimeout(BadIssue):
     """Reading one file took longer than its budget."""
 
 

@@ -17,10 +17,11 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import JSONHandler, SafeLoader
 
+from index.errors import BadIssue
 from index.reading.publication import InvalidDate
 
 
-class FrontMatterError(ValueError):
+class FrontMatterError(BadIssue, ValueError):
     """The front matter cannot be read at all (nested too deeply); the message says why."""
 
 

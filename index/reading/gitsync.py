@@ -24,11 +24,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from index.errors import Unavailable
+
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0
 
 
-class GitError(Exception):
+class GitError(Unavailable):
     """A git command failed; the message is safe to show (no token)."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
+from index.errors import BadIssue
 from index.reading.anchors import GENERATORS, guess_generator, issue_url
 from index.reading.budget import ParseTimeout, parse_budget
 from index.reading.frontmatter import FrontMatterError, normalise_newlines, split_front_matter
@@ -29,7 +30,7 @@ PARSER_VERSION = "3"
 PARSE_SECONDS = 30.0
 
 
-class IssueReadError(Exception):
+class IssueReadError(BadIssue):
     """The file cannot be read at all; the message says why."""
 
 

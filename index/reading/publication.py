@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from index.errors import BadIssue
+
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=[-_ .]|$)")
 _DATE_ONLY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -23,7 +25,7 @@ class Publication:
     publish_at: dt.datetime | None  # when a scheduled issue becomes published
 
 
-class DateError(ValueError):
+class DateError(BadIssue, ValueError):
     """A front-matter date that names no real moment (``2024-02-30``, hour 25); the message says why, plainly."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.embedding.model import Embedder
+from index.errors import InvalidRequest
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.query import read_question
@@ -39,7 +40,7 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-class BackwardsRange(ValueError):
+class BackwardsRange(InvalidRequest, ValueError):
     """A date range whose start comes after its end."""
 
     def __init__(self, since: dt.date, until: dt.date) -> None:

@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from index.errors import Busy
 
-class StoreBusy(Exception):
+
+class StoreBusy(Busy):
     """Another process holds the data folder."""
 
 

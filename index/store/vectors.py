@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from index.errors import Unavailable
+
 log = logging.getLogger(__name__)
 # Chroma's Rust bindings hold the GIL for a whole write, so the bot's event loop waits meanwhile
 # (benchmarks/bench_stall.py). 48 vectors at a time keep most holds near 50 ms instead of 200-900 ms, for
@@ -29,7 +31,7 @@ COLLECTION = "backissue-chunks"
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 
 
-class StoreError(Exception):
+class StoreError(Unavailable):
     """The vector store cannot be opened or used; the message says why."""
 
 

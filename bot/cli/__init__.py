@@ -10,17 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.exit_codes import EXIT_CONFIG, exit_code_for
+from index.errors import BackissueError
 
 log = logging.getLogger(__name__)
-
-# Exit codes (documented in the README).
-EXIT_OK = 0
-EXIT_SOME_FAILED = 1  # reindex: some files could not be indexed; the rest were
-EXIT_CONFIG = 2  # bad configuration or arguments
-EXIT_BUSY = 3  # another process holds the data folder
-EXIT_ERROR = 4  # the store or the model could not be used
-# bot run: 5 = Discord rejected the token, 6 = Discord cannot be reached (see bot/run.py)
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bot", description="backissue: answers questions from a newsletter's past issues.")
@@ -87,17 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose)
 
-    from bot.asking import UsageError
-    from bot.settings import ConfigError, load_settings
-    from index.embedding.model import ModelLoadError
-    from index.indexing.indexer import UnknownSource
-    from index.store.locks import StoreBusy
-    from index.store.vectors import StoreError
+    from bot.settings import load_settings
 
     try:
         settings = load_settings(args.config)
         if args.command == "reindex":
-            from bot.commands import run_reindex
+            from bot.cli.reindex import run_reindex
 
             return run_reindex(settings, full=args.full, only=args.source, wait=args.wait)
         if args.command == "health":
@@ -109,27 +97,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_bot(settings)
         if args.command == "announce":
-            from bot.commands import run_announce
+            from bot.cli.announce import run_announce
 
             return run_announce(settings, dry_run=args.dry_run)
         if args.command == "status":
-            from bot.commands import run_status
+            from bot.cli.status import run_status
 
             return run_status(settings, as_json=args.json)
         if args.command == "ask":
-            from bot.commands import run_ask
+            from bot.cli.ask import run_ask
 
             return run_ask(settings, args.question, k=args.k, source=args.source, since=args.since,
                            until=args.until, as_json=args.json, wait=args.wait)
-    except (ConfigError, UnknownSource, UsageError) as exc:
+    except BackissueError as exc:
         _err(str(exc))
-        return EXIT_CONFIG
-    except StoreBusy as exc:
-        _err(str(exc))
-        return EXIT_BUSY
-    except (StoreError, ModelLoadError) as exc:
-        _err(str(exc))
-        return EXIT_ERROR
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         _err("interrupted")
         return 130

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
+from bot.services import open_announce_state
 from bot.settings import Settings
 from index.store.catalog import Catalog
 
@@ -59,3 +62,19 @@ def mark_all(settings: Settings, catalog: Catalog, state: AnnounceState | Shared
                                (src.name,)).fetchall()
         total += state.mark_all(src.name, [(p, h) for p, h in rows])
     return total
+
+
+def run_announce(settings: Settings, *, dry_run: bool) -> int:
+    catalog = Catalog(settings.catalog_path)
+    state = open_announce_state(settings)
+    try:
+        if dry_run:
+            print("\n".join(dry_run_lines(settings, catalog, state)))
+        else:
+            print(f"recorded {mark_all(settings, catalog, state)} issue(s) as announced; nothing was posted")
+            if not catalog.count("issues"):
+                print(f"nothing is indexed yet: {NOT_INDEXED}", file=sys.stderr)
+    finally:
+        catalog.close()
+        state.close()
+    return 0

@@ -1,16 +1,15 @@
-"""What the CLI's subcommands do, with terminal output; errors are raised to cli.main."""
+"""`bot reindex`: index what changed (or everything), or hand the job to the running bot; and the summary as text."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 from bot import control
+from bot.exit_codes import EXIT_BUSY, EXIT_CONFIG, EXIT_OK, EXIT_SOME_FAILED
 from bot.progress import Progress
 from bot.services import build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
-from bot.status import status_data, status_lines
 from index.indexing.summary import ReindexSummary
 from index.reading.gitsync import SyncState
 from index.store.locks import StoreBusy
@@ -57,7 +56,7 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
             raise
         if not reply.get("ok"):
             print(f"bot: the running bot refused: {reply.get('error')}", file=sys.stderr)
-            return 3
+            return EXIT_BUSY
         summary = ReindexSummary.from_dict(reply["summary"])
         print("(done by the running bot)")
         print(format_summary(summary))
@@ -75,53 +74,4 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
 
 def exit_code(summary: ReindexSummary) -> int:
     """2 when a source's folder is missing (a configuration error), 1 when some files failed, else 0."""
-    return 2 if summary.missing else 1 if summary.failed else 0
-
-
-def run_status(settings: Settings, *, as_json: bool) -> int:
-    from bot.services import open_announce_state
-    from index.store.catalog import Catalog
-
-    catalog = Catalog(settings.catalog_path)
-    state = open_announce_state(settings)
-    try:
-        data = status_data(settings, catalog)
-        data["announcements"] = state.problems()
-    finally:
-        catalog.close()
-        state.close()
-    if as_json:
-        print(json.dumps(data, indent=2))
-        return 0
-    print("\n".join(status_lines(data)))
-    for problem in data["announcements"]:
-        print(f"announcements: {problem}")
-    return 0
-
-
-def run_announce(settings: Settings, *, dry_run: bool) -> int:
-    from bot.announce.admin import NOT_INDEXED, dry_run_lines, mark_all
-    from bot.services import open_announce_state
-    from index.store.catalog import Catalog
-
-    catalog = Catalog(settings.catalog_path)
-    state = open_announce_state(settings)
-    try:
-        if dry_run:
-            print("\n".join(dry_run_lines(settings, catalog, state)))
-        else:
-            print(f"recorded {mark_all(settings, catalog, state)} issue(s) as announced; nothing was posted")
-            if not catalog.count("issues"):
-                print(f"nothing is indexed yet: {NOT_INDEXED}", file=sys.stderr)
-    finally:
-        catalog.close()
-        state.close()
-    return 0
-
-
-def run_ask(settings: Settings, question: str, *, k: int, source: str | None, since: str | None,
-            until: str | None, as_json: bool, wait: float = 0.0) -> int:
-    from bot.asking import ask_main
-
-    return ask_main(settings, question, k=k, source=source, since=since, until=until, as_json=as_json,
-                    stdin=sys.stdin, stdout=sys.stdout, wait=wait)
+    return EXIT_CONFIG if summary.missing else EXIT_SOME_FAILED if summary.failed else EXIT_OK

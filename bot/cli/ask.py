@@ -11,11 +11,12 @@ import textwrap
 from typing import TextIO
 
 from bot import control
-from bot.commands import format_summary, report_git
+from bot.cli.reindex import format_summary, report_git
 from bot.progress import Progress, slow_notice
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
+from index.errors import InvalidRequest
 from index.search.retriever import MAX_K, Answer, BackwardsRange, Filters, Retriever, parse_day
 from index.store.locks import OpenLock, StoreBusy
 from index.store.vectors import StoreError
@@ -24,7 +25,7 @@ LOADING = "loading the embedding model and the index (once per `bot ask`; `bot a
 WIDTH = 100
 
 
-class UsageError(Exception):
+class UsageError(InvalidRequest):
     """A command-line argument is unusable; the message says which and why."""
 
 
@@ -171,3 +172,9 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
 
 def _gone() -> Answer:
     raise StoreError("the running bot stopped answering (it may have been stopped); ask again")
+
+
+def run_ask(settings: Settings, question: str, *, k: int, source: str | None, since: str | None,
+            until: str | None, as_json: bool, wait: float = 0.0) -> int:
+    return ask_main(settings, question, k=k, source=source, since=since, until=until, as_json=as_json,
+                    stdin=sys.stdin, stdout=sys.stdout, wait=wait)

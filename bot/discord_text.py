@@ -1,0 +1,68 @@
+"""Discord's text limits and the helpers every feature uses to stay within them: clipping, escaping, no pings."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+# https://discord.com/developers/docs/resources/message#create-message and .../embed-object-embed-limits
+CONTENT_MAX = 2000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBEDS_MAX = 10
+TOTAL_MAX = 6000  # all of a message's embeds together
+
+COLOR = 0x2B6CB0
+WEAK_COLOR = 0x718096
+
+NO_PINGS = discord.AllowedMentions.none()
+
+_MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip() + "…"
+
+
+def clip_lines(text: str, limit: int) -> str:
+    """At most ``limit`` characters of Markdown, cut between lines so a code block or a link is never cut open.
+
+    A code block cut short is closed; an ellipsis line marks the cut. A first line too long on its
+    own is cut at a word, as :func:`clip` does.
+    """
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    in_code = False
+    for line in text.split("\n"):
+        inside_after = in_code != line.startswith("```")
+        # what follows this line: the closing fence when still inside a block, and the ellipsis line
+        if used + len(line) + 1 + (4 if inside_after else 0) + 2 > limit:
+            break
+        kept.append(line)
+        used += len(line) + 1
+        in_code = inside_after
+    if in_code and kept and kept[-1].startswith("```"):
+        kept.pop()  # an opening fence with no line of code after it
+        in_code = False
+    if not kept:
+        return clip(text, limit)
+    if in_code:
+        kept.append("```")
+    return "\n".join(kept) + "\n…"
+
+
+def escape(text: str) -> str:
+    """Every Markdown character escaped, every mention made inert (a zero-width space after the @)."""
+    return discord.utils.escape_mentions(_MARKDOWN_CHARS.sub(r"\\\1", text))
