@@ -4,7 +4,11 @@ Indexes the three archives the questions use into a data folder under the system
 directory (reused, and brought up to date incrementally, on later runs), then prints
 recall@1/3/5, MRR, no-answer accuracy and the false no-match rate, overall, by kind and by corpus.
 
-    python benchmarks/eval_retrieval.py [--questions FILE] [--data-dir DIR] [--show-misses]
+    python benchmarks/eval_retrieval.py [--questions FILE ...] [--data-dir DIR] [--show-misses] [--folds K]
+
+With ``--folds K`` it also prints K-fold cross-validated figures (benchmarks/_cv.py): the fusion constants
+fitted on the other folds and scored on the held-out one, beside plain reciprocal-rank fusion of the
+keyword and dense rankings (k = 60, k = 5, and k chosen on the other folds), all in the same run.
 """
 
 from __future__ import annotations
@@ -32,11 +36,16 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    ap.add_argument("--questions", type=Path, nargs="+", default=[SHARED / "eval" / "dev.jsonl"],
+                    help="one or more JSONL files (dev.jsonl and benchmarks/questions/*.jsonl, say)")
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--folds", type=int, default=0, help="also print K-fold cross-validated figures (K >= 2)")
     args = ap.parse_args()
     require_shared()
+    from benchmarks import _cv
+    from index.search.judge import is_question
+    from index.search.query import read_question
     from index.search.retriever import Filters
 
     _, services, summary = open_index(args.data_dir, EVAL_ARCHIVES, "eval")
@@ -44,8 +53,9 @@ def main() -> None:
           f" {summary.unchanged} unchanged, {len(summary.failed)} failed)")
     retriever = services.retriever()
 
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    questions = [json.loads(line) for path in args.questions for line in path.read_text().splitlines() if line.strip()]
     rows = []
+    evidence: list[_cv.Evidence] = []
     for q in questions:
         gold = (q["corpus"], q["file"], q["heading"]) if q["kind"] != "no-answer" else None
         t, _terms, lexical, dense, _ = retriever.rankings(q["question"], Filters())
@@ -60,6 +70,12 @@ def main() -> None:
                     return r
             return None
 
+        if gold is not None and args.folds:
+            text = read_question(q["question"]).text
+            _t, _terms, lex_q, dense_q, _ = retriever.rankings(text, Filters())
+            evidence.append(_cv.evidence(q, lex_q, dense_q, t.link_share, is_question(text),
+                                         lambda i, t=t, gold=gold: t.keys[i][:2] == gold[:2]
+                                         and _heading(services.catalog, *t.keys[i]) == gold[2]))
         product_rank = None
         if gold is not None:
             for r, res in enumerate(answer.results, start=1):
@@ -101,6 +117,8 @@ def main() -> None:
     m = _metrics([r["product"] for r in answerable])
     print(f"recall@1={m['r@1']:.3f} recall@3={m['r@3']:.3f} recall@5={m['r@5']:.3f} mrr={m['mrr']:.3f}"
           f" no_answer_acc={no_answer_acc:.3f} false_no_match={false_no_match:.3f}")
+    if args.folds:
+        _print_cv(evidence, args.folds)
     if args.show_misses:
         print()
         for r in rows:
@@ -110,6 +128,25 @@ def main() -> None:
                       f" no_match={r['no_match']} ({r['reason']}) | {r['q']['question']!r} -> top {r['top']!r}"
                       f" | gold {r['q']['heading']!r}")
     services.close()
+
+
+def _print_cv(evidence: list, k: int) -> None:
+    from benchmarks import _cv
+
+    ranks, notes = _cv.cross_validate(evidence, k)
+    print(f"\n{k}-fold cross-validated, {len(evidence)} answerable questions (ranks past {_cv.TOP} count as misses):")
+    for note in notes:
+        print("  " + note)
+    groups: dict[str, list] = {"all answerable": evidence}
+    for e in evidence:
+        groups.setdefault(f"kind={e.kind}", []).append(e)
+    for e in evidence:
+        groups.setdefault(f"corpus={e.corpus}", []).append(e)
+    for label, group in groups.items():
+        print(f"{label} (n={len(group)})")
+        for method, by_q in ranks.items():
+            m = _metrics([r if r != float("inf") else None for r in (by_q[e.qid] for e in group)])
+            print(f"    {method:<24} r@1 {m['r@1']:.3f} r@3 {m['r@3']:.3f} r@5 {m['r@5']:.3f} mrr {m['mrr']:.3f}")
 
 
 def _heading(catalog, source: str, path: str, position: int) -> str:
