@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--folds", type=int, default=0, help="also print K-fold cross-validated figures (K >= 2)")
+    ap.add_argument("--save-evidence", type=Path, help="with --folds: keep each question's evidence (a pickle) to study"
+                    " other fusions without the model")
     args = ap.parse_args()
     require_shared()
     from benchmarks import _cv
@@ -119,6 +121,10 @@ def main() -> None:
           f" no_answer_acc={no_answer_acc:.3f} false_no_match={false_no_match:.3f}")
     if args.folds:
         _print_cv(evidence, args.folds)
+        if args.save_evidence:
+            import pickle
+
+            args.save_evidence.write_bytes(pickle.dumps(evidence))
     if args.show_misses:
         print()
         for r in rows:
