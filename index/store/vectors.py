@@ -89,8 +89,13 @@ class VectorStore:
         # get_or_create ignores the configuration of a collection that exists, modify changes it in place.
         hnsw = (collection.configuration or {}).get("hnsw") or {}
         if hnsw.get("sync_threshold", SYNC_THRESHOLD) != SYNC_THRESHOLD:
-            collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
-            log.info("Chroma now saves its index every %d records (was %s)", SYNC_THRESHOLD, hnsw["sync_threshold"])
+            try:
+                collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+            except Exception as exc:  # only how long writes hold the interpreter: the store works without it
+                log.warning("cannot make Chroma save its index every %d records (%s); long writes may stall the bot",
+                            SYNC_THRESHOLD, exc)
+            else:
+                log.info("Chroma now saves its index every %d records (was %s)", SYNC_THRESHOLD, hnsw["sync_threshold"])
         return collection
 
     def reset(self) -> None:
