@@ -119,8 +119,8 @@ async def one_ask(st: ServerThread, n: int, question: str) -> tuple[float, bool]
     async def ask() -> bool:
         rec = await server.interact("ask", {"question": question}, user=server.user(f"bench{n}"))
         await rec.answered(120)
-        while not (rec.original or {}).get("embeds") and "Nothing" not in ((rec.original or {}).get("content") or ""):
-            await asyncio.sleep(0.01)
+        while not (rec.original or {}).get("embeds") and not ((rec.original or {}).get("content") or ""):
+            await asyncio.sleep(0.01)  # the deferred reply is edited into the answer, "nothing matches" or an error
         return bool((rec.original or {}).get("embeds"))
 
     cited = await st.on_server(ask())
