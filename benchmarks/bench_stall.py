@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import logging
 import os
 import shutil
@@ -88,6 +89,20 @@ def stall_watch(loop_thread: int, limit: float = 0.15) -> None:
                 print(f"  stall {late * 1000:.0f} ms; {name}: {where}", flush=True)
 
 
+def gc_watch(limit: float = 0.02) -> None:
+    """--debug: print each garbage collection that holds the interpreter over ``limit`` seconds."""
+    started: dict[str, float] = {}
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        elif "t" in started and (took := time.perf_counter() - started.pop("t")) > limit:
+            print(f"  gc generation {info['generation']}: {took * 1000:.0f} ms, {info['collected']} collected",
+                  flush=True)
+
+    gc.callbacks.append(timed)
+
+
 def _frames(frame: Any) -> list[Any]:
     out = []
     while frame is not None:
@@ -104,8 +119,8 @@ async def one_ask(st: ServerThread, n: int, question: str) -> tuple[float, bool]
     async def ask() -> bool:
         rec = await server.interact("ask", {"question": question}, user=server.user(f"bench{n}"))
         await rec.answered(120)
-        while not (rec.original or {}).get("embeds") and "Nothing" not in ((rec.original or {}).get("content") or ""):
-            await asyncio.sleep(0.01)
+        while not (rec.original or {}).get("embeds") and not ((rec.original or {}).get("content") or ""):
+            await asyncio.sleep(0.01)  # the deferred reply is edited into the answer, "nothing matches" or an error
         return bool((rec.original or {}).get("embeds"))
 
     cited = await st.on_server(ask())
@@ -124,6 +139,7 @@ async def scenario(args: argparse.Namespace, data: Path) -> None:
         loop.set_debug(True)
         loop.slow_callback_duration = 0.05
         threading.Thread(target=stall_watch, args=(threading.get_ident(),), daemon=True).start()
+        gc_watch()
     st = ServerThread()
     cfg = write_config(data.parent / f"{data.name}-stall.toml", data, args.archives)
     with cfg.open("a", encoding="utf-8") as f:  # refresh off: only the reindex at start runs

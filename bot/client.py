@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import secrets
 
@@ -78,6 +79,10 @@ class BackissueBot(commands.Bot):
         self.runner.start(requested_by="start", force_fetch=True)
         # load the model and the keyword index before the first question, off the event loop
         await asyncio.to_thread(self.retriever.warm_up)
+        # A full garbage collection walks every object and holds the interpreter meanwhile: with the model,
+        # the libraries and the keyword index loaded, that is 0.4-0.9 s of a stalled event loop each time
+        # (benchmarks/bench_stall.py --debug). What is loaded now lives as long as the process: leave it out.
+        gc.freeze()
         await self.control.start()
         if s.discord.dev_guild_id:
             guild = discord.Object(id=s.discord.dev_guild_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import sqlite3
@@ -243,6 +244,21 @@ def test_twenty_concurrent_asks_all_answered_and_heartbeat_never_late(tmp_path, 
             gaps = [b - a for a, b in itertools.pairwise(beats)]
             assert gaps and max(gaps) < r.server.heartbeat_interval_ms / 1000 * 1.5
     run(scenario())
+
+
+def test_what_the_bot_loads_at_start_is_left_out_of_every_garbage_collection(tmp_path, samples, embedder):
+    # a full collection walks every object it tracks, holding the interpreter: with the model and the libraries
+    # loaded that stalled the event loop 0.4-0.9 s at a time (benchmarks/bench_stall.py --debug)
+    gc.unfreeze()
+    try:
+        async def scenario():
+            async with running_bot(tmp_path, samples, embedder) as r:
+                assert gc.get_freeze_count() > 100_000  # the model, the libraries, the keyword index
+                rec = await r.server.interact("ask", {"question": "what is layer skip"})
+                await rec.answered(60)
+        run(scenario())
+    finally:
+        gc.unfreeze()
 
 
 def test_cooldown_gives_a_friendly_message(tmp_path, samples, embedder):

@@ -20,15 +20,20 @@ from index.errors import Unavailable
 
 log = logging.getLogger(__name__)
 # Chroma's Rust bindings hold the GIL for a whole write, so the bot's event loop waits meanwhile
-# (benchmarks/bench_stall.py). 48 vectors at a time keep most holds near 50 ms instead of 200-900 ms, for
-# about 2 % more indexing time; Chroma's own periodic persisting of its index still holds it longer.
-WRITE_SLICE = 48
+# (benchmarks/bench_stall.py). In embedded mode every write also re-reads, from Chroma's own log, every
+# record written since its HNSW index was last saved, and saves that index every `sync_threshold` records
+# (default 1000): so a write's cost grew with the records since the last save, and every 1000th write
+# saved about 1000 records' worth of index. Small writes and a small threshold keep each hold short
+# (measured with benchmarks/bench_stall.py; the figures are in README, "Limits of one process").
+WRITE_SLICE = 16
+SYNC_THRESHOLD = 32
 
 COLLECTION = "backissue-chunks"
 # Chroma's own index settings. Retrieval does not rely on them: measured on the shared archives
 # (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search/retriever.py
 # searches exactly over the vectors it reads from here.
-HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
+HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32,
+        "sync_threshold": SYNC_THRESHOLD}
 
 
 class StoreError(Unavailable):
@@ -77,9 +82,21 @@ class VectorStore:
             raise StoreError(f"cannot open the Chroma store at {self.location}: {exc}") from exc
 
     def _open(self) -> Any:
-        return self._client.get_or_create_collection(
+        collection = self._client.get_or_create_collection(
             COLLECTION, configuration={"hnsw": dict(HNSW)}, embedding_function=None
         )
+        # A collection made before SYNC_THRESHOLD existed keeps Chroma's default (1000) until told:
+        # get_or_create ignores the configuration of a collection that exists, modify changes it in place.
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", SYNC_THRESHOLD) != SYNC_THRESHOLD:
+            try:
+                collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+            except Exception as exc:  # only how long writes hold the interpreter: the store works without it
+                log.warning("cannot make Chroma save its index every %d records (%s); long writes may stall the bot",
+                            SYNC_THRESHOLD, exc)
+            else:
+                log.info("Chroma now saves its index every %d records (was %s)", SYNC_THRESHOLD, hnsw["sync_threshold"])
+        return collection
 
     def reset(self) -> None:
         """Drop every vector (a new model, or a full rebuild)."""
