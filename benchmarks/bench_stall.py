@@ -147,7 +147,7 @@ async def scenario(args: argparse.Namespace, data: Path) -> None:
                 f'gateway_url = "{st.server.gateway_url}"\n')
     settings = load_settings(cfg)
     point_at(settings)
-    services = build_services(settings, purpose="bench stall", shared=True)
+    services = build_services(settings, purpose="bench stall", threaded=True)
     stalls: list[float] = []
     asks: list[float] = []
     stop = asyncio.Event()

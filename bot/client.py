@@ -15,8 +15,7 @@ from bot.admin._cog import AdminCog
 from bot.announce._cog import AnnounceCog
 from bot.announce.discord_poster import DiscordPoster
 from bot.announce.engine import Announcer, Target
-from bot.announce.shared_state import SharedAnnounceState
-from bot.announce.state import AnnounceState
+from bot.announce.ledger import AnnounceLedger
 from bot.ask._cog import AskCog
 from bot.control import ControlServer
 from bot.health import write_health
@@ -25,7 +24,7 @@ from bot.refresh import RefreshCog
 from bot.settings import Settings
 from index.search.retriever import Retriever
 from index.store.catalog import Catalog
-from index.store.remote import SharedState, holder_id
+from index.store.server.leases import Leases, holder_id
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def announce_targets(settings: Settings) -> list[Target]:
 
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
-                 announce_state: AnnounceState | SharedAnnounceState | None = None, shared: SharedState | None = None) -> None:
+                 announce_state: AnnounceLedger | None = None, leases: Leases | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
@@ -51,7 +50,7 @@ class BackissueBot(commands.Bot):
         self.started = dt.datetime.now(dt.timezone.utc)
         self.announce_state = announce_state
         self.announcer: Announcer | None = None
-        self.shared = shared
+        self.leases = leases  # server mode: leases beside the index
 
     async def setup_hook(self) -> None:
         s = self.settings
@@ -66,12 +65,12 @@ class BackissueBot(commands.Bot):
             # often enough for both settings
             interval = min(x for x in (s.index.refresh_seconds, s.announce.interval_seconds) if x)
             lease = release = None
-            if self.shared is not None:  # several processes share the index: one of them announces
+            if self.leases is not None:  # several processes share the index: one of them announces
                 # this bot instance: holder_id() names the process, and one process may run several bots
-                shared, name = self.shared, f"announcer:{self.application_id}"
+                leases, name = self.leases, f"announcer:{self.application_id}"
                 holder = f"{holder_id()}:{secrets.token_hex(4)}"
-                lease = lambda: shared.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
-                release = lambda: shared.release(name, holder)  # noqa: E731
+                lease = lambda: leases.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
+                release = lambda: leases.release(name, holder)  # noqa: E731
             await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease, release=release))
         elif s.index.refresh_seconds:
             await self.add_cog(RefreshCog(self, self.runner, s.index.refresh_seconds))

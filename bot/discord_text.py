@@ -15,6 +15,7 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 EMBEDS_MAX = 10
 TOTAL_MAX = 6000  # all of a message's embeds together
+CHOICE_MAX = 100  # an autocomplete choice's name and value
 
 COLOR = 0x2B6CB0
 WEAK_COLOR = 0x718096

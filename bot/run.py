@@ -22,7 +22,6 @@ from bot.services import Services, build_services, open_announce_state
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.search.retriever import Retriever
-from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +51,14 @@ def wired_bot(settings: Settings, services: Services, *,
     Readers search through their own catalog connection, so a reindex's open transaction never
     shows half-written state to them; reindexes (and git fetches before them) run on one thread.
     """
-    reader = Catalog(settings.catalog_path, shared=True)
+    reader = services.open_catalog()
     sync = SourceSync(settings)
     runner = ReindexRunner(services.indexer, settings.source_specs,
                            before=lambda force, only: sync.sync(force=force, only=only),
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
     bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
-                       reader=reader, runner=runner, announce_state=announce_state,
-                       shared=services.shared() if services.shared else None)
+                       reader=reader, runner=runner, announce_state=announce_state, leases=services.leases())
     try:
         yield bot
     finally:
@@ -101,7 +99,7 @@ def run_bot(settings: Settings) -> int:
         return EXIT_CONFIG
     host = point_at(settings)
     quiet_discord_logs()
-    services = build_services(settings, purpose="bot run", shared=True)
+    services = build_services(settings, purpose="bot run", threaded=True)
     try:
         with wired_bot(settings, services) as bot:
             asyncio.run(_serve(bot, token))

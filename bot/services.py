@@ -1,4 +1,9 @@
-"""Build the index services from the settings, once, at the application's edge."""
+"""Build the index services from the settings, once, at the application's edge.
+
+Here, and only here, the two ways of keeping the index's state are chosen: embedded (everything in
+the data folder, one writer holding its lock) or in a Chroma server (``settings.chroma.url``: the
+record replicated from the server, a lease for the writer, the announce ledger beside the index).
+"""
 
 from __future__ import annotations
 
@@ -6,32 +11,46 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.announce.shared_state import SharedAnnounceState
+from bot.announce.ledger import AnnounceLedger
+from bot.announce.server_state import ServerAnnounceState
 from bot.announce.state import AnnounceState
 from bot.settings import Settings
 from index.embedding.model import Embedder
 from index.indexing.indexer import Indexer
 from index.search.retriever import Retriever
 from index.store.catalog import Catalog
-from index.store.locks import DataDirLock
-from index.store.remote import SharedState
+from index.store.locks import DataDirLock, FolderWriter
+from index.store.record import WriterLock
+from index.store.server.leases import Leases, LeaseWriter
+from index.store.server.records import ServerRecords
+from index.store.server.replica import ReplicatedCatalog
 from index.store.vectors import VectorStore
 
 
 @dataclass
 class Services:
     settings: Settings
-    catalog: Catalog
+    catalog: Catalog  # the index's record: the data folder's own, or the local copy of the server's
     embedder: Embedder
     indexer: Indexer
     store: Callable[[], VectorStore]  # opens the store on first call
+    open_catalog: Callable[[], Catalog]  # another connection to the record, usable from any thread (readers)
     lock: DataDirLock | None = None
-    shared: Callable[[], SharedState] | None = None  # server mode: the index's state in the server
+    records: Callable[[], ServerRecords] | None = None  # server mode: records beside the index in the server
 
     def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever) -> Retriever:
         return retriever_class(catalog or self.catalog, self.store(), self.embedder,
-                               self.settings.data_dir / "keyword-index",
-                               shared=self.shared() if self.shared is not None else None)
+                               self.settings.data_dir / "keyword-index")
+
+    def leases(self) -> Leases | None:
+        """Server mode: leases in the server, so that one of several processes does a job (announcing)."""
+        return _leases(self.records) if self.records is not None else None
+
+    def announce_ledger(self) -> AnnounceLedger:
+        """Where announcements are recorded: beside the index in the Chroma server, else in data_dir."""
+        if self.records is not None:
+            return ServerAnnounceState(self.records())
+        return AnnounceState(self.settings.announce_state_path)
 
     def close(self) -> None:
         self.catalog.close()
@@ -39,29 +58,33 @@ class Services:
             self.lock.release()
 
 
-def open_announce_state(settings: Settings, services: Services | None = None) -> AnnounceState | SharedAnnounceState:
-    """Where announcements are recorded: beside the index in the Chroma server, else in data_dir."""
+@functools.cache
+def _leases(records: Callable[[], ServerRecords]) -> Leases:
+    return Leases(records())
+
+
+def _token(settings: Settings) -> str | None:
+    return settings.chroma.token.get_secret_value() if settings.chroma.token else None
+
+
+def open_announce_state(settings: Settings, services: Services | None = None) -> AnnounceLedger:
+    """The announce ledger, also without the index's services (`bot announce` on the host)."""
+    if services is not None:
+        return services.announce_ledger()
     if settings.chroma.url:
-        if services is not None and services.shared is not None:
-            return SharedAnnounceState(services.shared())
-        token = settings.chroma.token.get_secret_value() if settings.chroma.token else None
-        store = VectorStore(url=settings.chroma.url, token=token)
-        return SharedAnnounceState(SharedState(store.client, store.collection))
+        return ServerAnnounceState(ServerRecords(VectorStore(url=settings.chroma.url, token=_token(settings)).client))
     return AnnounceState(settings.announce_state_path)
 
 
-def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, shared: bool = False,
+def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, threaded: bool = False,
                    embedder: Embedder | None = None, reader: bool = False) -> Services:
     """Take the data folder (embedded store: one writer, or readers side by side) and wire the services.
 
-    ``shared``: the catalog connection may be used from other threads (the bot's reindex thread).
+    ``threaded``: the catalog connection may be used from other threads (the bot's reindex thread).
     ``reader``: only searches (``bot ask``); open the store under ``index.store.locks.OpenLock``.
+    ``lock_wait``: seconds to wait for the data folder, or for the server's writer lease.
     """
-    lock = None
-    if not settings.chroma.url:
-        lock = DataDirLock(settings.data_dir, purpose, shared=reader)
-        lock.acquire(wait=lock_wait)
-    catalog = Catalog(settings.catalog_path, shared=shared)
+    url = settings.chroma.url
     embedder = embedder or Embedder(
         settings.embedding.model, batch_size=settings.embedding.batch_size,
         threads=settings.embedding.threads or None,
@@ -69,17 +92,25 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
 
     @functools.cache
     def open_store() -> VectorStore:
-        url = settings.chroma.url
-        token = settings.chroma.token.get_secret_value() if settings.chroma.token else None
-        return VectorStore(path=None if url else settings.chroma_path, url=url, token=token)
+        return VectorStore(path=None if url else settings.chroma_path, url=url, token=_token(settings))
 
-    shared = None
-    if settings.chroma.url:
-        @functools.cache
-        def shared() -> SharedState:
-            store = open_store()
-            return SharedState(store.client, store.collection)
+    lock = None
+    records: Callable[[], ServerRecords] | None = None
+    writer: WriterLock
+    if url:
+        records = functools.cache(lambda: ServerRecords(open_store().client))
+        writer = LeaseWriter(functools.partial(_leases, records), wait=lock_wait)
 
-    indexer = Indexer(catalog, open_store, embedder, chunk_overlap=settings.index.chunk_overlap, shared=shared,
-                      lease_wait=lock_wait)
-    return Services(settings, catalog, embedder, indexer, open_store, lock, shared)
+        def open_catalog(threaded: bool = True) -> Catalog:
+            return ReplicatedCatalog(settings.catalog_path, open_store, records, threaded=threaded)
+    else:
+        lock = DataDirLock(settings.data_dir, purpose, shared=reader)
+        lock.acquire(wait=lock_wait)
+        writer = FolderWriter(lock)
+
+        def open_catalog(threaded: bool = True) -> Catalog:
+            return Catalog(settings.catalog_path, threaded=threaded)
+
+    catalog = open_catalog(threaded)
+    indexer = Indexer(catalog, open_store, embedder, chunk_overlap=settings.index.chunk_overlap, writer=writer)
+    return Services(settings, catalog, embedder, indexer, open_store, open_catalog, lock, records)

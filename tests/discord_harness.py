@@ -48,7 +48,7 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
     settings = load_settings(cfg)
     old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(settings)  # as bot run does: the API base and gateway from [discord]
-    services = build_services(settings, purpose="discord test", shared=True, embedder=embedder)  # type: ignore[arg-type]
+    services = build_services(settings, purpose="discord test", threaded=True, embedder=embedder)  # type: ignore[arg-type]
     try:
         if prebuilt:
             SourceSync(settings).sync()

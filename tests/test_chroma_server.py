@@ -128,13 +128,14 @@ def test_only_one_process_holds_the_announcer_lease(server):
     import chromadb
     from chromadb.config import Settings
 
-    from index.store.remote import SharedState
+    from index.store.server.leases import Leases
+    from index.store.server.records import ServerRecords
 
     host, port = server.url.removeprefix("http://").split(":")
     states = []
     for _ in range(2):
         client = chromadb.HttpClient(host=host, port=int(port), settings=Settings(anonymized_telemetry=False))
-        states.append(SharedState(client, client.get_or_create_collection("backissue-chunks", embedding_function=None)))
+        states.append(Leases(ServerRecords(client)))
     assert states[0].acquire("announcer:1", "host-a:1", ttl=2)
     assert not states[1].acquire("announcer:1", "host-b:2", ttl=2)
     assert states[0].acquire("announcer:1", "host-a:1", ttl=2)  # renewing keeps it

@@ -68,6 +68,22 @@ def test_filters_by_source_issue_and_dates(indexed):
     assert nothing.results == [] and nothing.no_match
 
 
+def test_a_title_cut_short_matches_only_when_asked_to_as_a_prefix(index_env, spec_for, tmp_path):
+    """An autocomplete choice holds at most 100 characters: /ask passes a cut title as a prefix, nothing else does."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    title = "The Very Long Issue " + "about retrieval, ranking and evaluation " * 4
+    (folder / "long.md").write_text(f"---\ntitle: {title}\n---\n\n## Ranking\nRanking sections by meaning.\n")
+    (folder / "short.md").write_text("---\ntitle: Short\n---\n\n## Ranking notes\nRanking sections again.\n")
+    index_env.indexer.reindex([spec_for(folder)])
+    r = index_env.retriever()
+    cut = title[:100]
+    assert {x.path for x in r.search("ranking", k=5, filters=Filters(issue=cut, issue_title_prefix=True)).results} == {
+        "long.md"}
+    assert r.search("ranking", k=5, filters=Filters(issue=cut)).results == []  # a typed value must match whole
+    assert r.search("ranking", k=5, filters=Filters(issue="The Very", issue_title_prefix=True)).results
+
+
 def test_k_is_bounded(indexed):
     r = indexed.retriever()
     assert len(r.search("models", k=50).results) == 10

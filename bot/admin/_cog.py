@@ -11,8 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admin.render import reindex_reply, status_embed
-from bot.announce.shared_state import SharedAnnounceState
-from bot.announce.state import AnnounceState
+from bot.announce.ledger import AnnounceLedger
 from bot.discord_text import NO_PINGS
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 
 class AdminCog(commands.Cog):
     def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime,
-                 announce_state: AnnounceState | SharedAnnounceState | None = None) -> None:
+                 announce_state: AnnounceLedger | None = None) -> None:
         self.announce_state = announce_state
         self.runner = runner
         self.settings = settings

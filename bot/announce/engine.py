@@ -24,9 +24,9 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 import discord
 
+from bot.announce.ledger import AnnounceLedger
 from bot.announce.post import Post, make_post, nonce_for
-from bot.announce.shared_state import SharedAnnounceState
-from bot.announce.state import AnnounceState, PostRow
+from bot.announce.state import PostRow
 from index.reading.issue import IssueReadError, SourceSpec, read_issue
 from index.store.catalog import Catalog
 
@@ -69,7 +69,7 @@ def backoff(attempts: int, base: float = 15.0) -> float:
 
 
 class Announcer:
-    def __init__(self, catalog: Catalog, state: AnnounceState | SharedAnnounceState, poster: Poster, targets: Sequence[Target], *,
+    def __init__(self, catalog: Catalog, state: AnnounceLedger, poster: Poster, targets: Sequence[Target], *,
                  backfill: int = 0, on_edit: str = "edit", clock: Callable[[], float] = time.time,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
                  wall: Callable[[], float] = time.time) -> None:
@@ -86,8 +86,7 @@ class Announcer:
 
     def _published(self, source: str) -> dict[str, tuple[str, str | None]]:
         """path → (file hash, date) of the source's indexed issues."""
-        return {r[0]: (r[1], r[2]) for r in self.catalog.execute(
-            "SELECT path, hash, date FROM issues WHERE source = ? AND status = 'indexed'", (source,))}
+        return {i.path: (i.hash, i.date) for i in self.catalog.issues(source, status="indexed")}
 
     async def run_once(self) -> Report:
         async with self._lock:

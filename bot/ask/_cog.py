@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.ask.render import Rendered, render_answer, render_error
-from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.discord_text import CHOICE_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
@@ -69,7 +69,7 @@ class AskCog(commands.Cog):
             return
         try:
             filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),
-                              until=_day(until, "until"))
+                              until=_day(until, "until"), issue_title_prefix=len(issue or "") == CHOICE_MAX)
         except BackwardsRange as exc:
             await interaction.response.send_message(
                 f"The date range is backwards: `since` ({exc.since}) comes after `until` ({exc.until}). "
@@ -106,8 +106,8 @@ class AskCog(commands.Cog):
         for _source, path, title, date in await asyncio.to_thread(self.catalog.issue_titles):
             if needle and needle not in title.lower() and needle not in path.lower():
                 continue
-            label = clip(f"{title} ({date})" if date else title, 100)
-            value = path if len(path) <= 100 else title[:100]
+            label = clip(f"{title} ({date})" if date else title, CHOICE_MAX)
+            value = path if len(path) <= CHOICE_MAX else title[:CHOICE_MAX]  # a title cut: /ask takes it as a prefix
             choices.append(app_commands.Choice(name=label, value=value))
             if len(choices) == 25:
                 break

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.announce.shared_state import SharedAnnounceState
-from bot.announce.state import AnnounceState
+from bot.announce.ledger import AnnounceLedger
 from bot.services import open_announce_state
 from bot.settings import Settings
 from index.store.catalog import Catalog
@@ -14,24 +13,24 @@ NOT_INDEXED = ("the announcer only sees indexed issues; run `bot reindex` (or st
                " at start) and ask again")
 
 
-def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState | SharedAnnounceState) -> list[str]:
+def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceLedger) -> list[str]:
     lines: list[str] = []
     for src in settings.sources:
         if not src.announce_channel_id:
             lines.append(f"{src.name}: not announced (no announce_channel_id)")
             continue
         rows = state.rows(src.name)
-        issues = catalog.execute(
-            "SELECT path, status, reason, publish_at, date, title FROM issues WHERE source = ? ORDER BY date, path",
-            (src.name,)).fetchall()
+        issues = catalog.issues(src.name)
         seeded = state.is_seeded(src.name)
-        indexed = [i for i in issues if i[1] == "indexed"]
-        newest = {i[0] for i in sorted(indexed, key=lambda i: (i[4] or "", i[0]), reverse=True)[
+        indexed = [i for i in issues if i.status == "indexed"]
+        newest = {i.path for i in sorted(indexed, key=lambda i: (i.date or "", i.path), reverse=True)[
             : settings.announce.backfill]}
         lines.append(f"{src.name} → channel {src.announce_channel_id}:")
         if not issues:
             lines.append(f"  nothing indexed yet: {NOT_INDEXED}")
-        for path, status, reason, publish_at, date, title in issues:
+        for issue in issues:
+            path, status, reason, publish_at, date, title = (issue.path, issue.status, issue.reason, issue.publish_at,
+                                                             issue.date, issue.title)
             row = rows.get((src.name, path))
             label = f"{title} ({date or 'no date'}) [{path}]"
             if status == "held":
@@ -55,12 +54,10 @@ def dry_run_lines(settings: Settings, catalog: Catalog, state: AnnounceState | S
     return lines
 
 
-def mark_all(settings: Settings, catalog: Catalog, state: AnnounceState | SharedAnnounceState) -> int:
+def mark_all(settings: Settings, catalog: Catalog, state: AnnounceLedger) -> int:
     total = 0
     for src in settings.sources:
-        rows = catalog.execute("SELECT path, hash FROM issues WHERE source = ? AND status = 'indexed'",
-                               (src.name,)).fetchall()
-        total += state.mark_all(src.name, [(p, h) for p, h in rows])
+        total += state.mark_all(src.name, [(i.path, i.hash) for i in catalog.issues(src.name, status="indexed")])
     return total
 
 

@@ -31,14 +31,11 @@ from index.indexing.plan import Todo, plan_source
 from index.indexing.progress import ProgressFn, Tracker
 from index.indexing.summary import FileReport, ReindexSummary
 from index.reading.issue import Issue, IssueReadError, SourceSpec, parse_issue
-from index.store.catalog import Catalog
-from index.store.locks import StoreBusy
-from index.store.remote import SharedState, holder_id
+from index.store.locks import FolderWriter
+from index.store.record import IndexRecord, WriterLock
 from index.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
-
-LEASE_TTL = 900.0  # seconds a writer's lease lasts without renewal (renewed after every batch)
 
 
 class UnknownSource(InvalidRequest, ValueError):
@@ -78,19 +75,17 @@ class Indexer:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: IndexRecord,
         open_store: Callable[[], VectorStore],
         embedder: Embedder,
         *,
         batch_chunks: int = 512,
         chunk_overlap: int = 48,
         clock: Callable[[], dt.datetime] = _utcnow,
-        shared: Callable[[], SharedState] | None = None,
-        lease_wait: float = 0.0,
+        writer: WriterLock | None = None,
     ) -> None:
-        """``shared``: the state kept in a Chroma server (server mode); opened on first use."""
-        self._open_shared = shared
-        self.lease_wait = lease_wait
+        """``catalog``: the index's record; ``writer``: taken for each run (by default the caller sees to it)."""
+        self.writer = writer or FolderWriter()
         self.catalog = catalog
         self._open_store = open_store
         self._store: VectorStore | None = None
@@ -106,37 +101,6 @@ class Indexer:
         if self._store is None:
             self._store = self._open_store()
         return self._store
-
-    @property
-    def shared(self) -> SharedState | None:
-        return self._open_shared() if self._open_shared is not None else None
-
-    # --- server mode: the state lives in the server; this catalog is a local copy ----------
-    def _push(self, keys: list[tuple[str, str]]) -> None:
-        shared = self.shared
-        if shared is None or not keys:
-            return
-        records = []
-        gone = []
-        for source, path in keys:
-            record = self.catalog.issue_record(source, path)
-            if record is None:
-                gone.append((source, path))
-            else:
-                records.append(record)
-        shared.put(records)
-        shared.forget(gone)
-        self.catalog.set_meta("server_generation", shared.bump())
-        self.catalog.clear_unpushed(keys)
-
-    def _catch_up(self) -> None:
-        """Copy what an interrupted run left unpushed, then take the server's state if it moved on."""
-        shared = self.shared
-        if shared is None:
-            return
-        self._push(self.catalog.unpushed())
-        if shared.generation() != (self.catalog.get_meta("server_generation") or "0"):
-            shared.pull_into(self.catalog)
 
     # --- recovery -----------------------------------------------------------------------
     def recover(self) -> int:
@@ -166,24 +130,18 @@ class Indexer:
             names = ", ".join(s.name for s in sources) or "none configured"
             raise UnknownSource(f"no source named {only!r} (sources: {names})")
 
-        shared = self.shared
-        holder = holder_id()
-        if shared is not None and not shared.acquire("writer", holder, ttl=LEASE_TTL, wait=self.lease_wait):
-            raise StoreBusy(f"another process is writing to the shared index (lease held by {shared.holder('writer')});"
-                            " try again when it is done, or give it time with --wait")
+        self.writer.take()
         try:
             return self._reindex(sources, selected, full, only, progress, started, now, summary)
         finally:
-            if shared is not None:
-                shared.release("writer", holder)
+            self.writer.release()
 
     def _reindex(self, sources: Sequence[SourceSpec], selected: list[SourceSpec], full: bool, only: str | None,
                  progress: ProgressFn | None, started: float, now: dt.datetime,
                  summary: ReindexSummary) -> ReindexSummary:
         self.recover()
-        self._catch_up()
-        shared = self.shared
-        stored_model = (shared.model() if shared is not None else None) or self.catalog.get_meta("model")
+        self.catalog.catch_up()
+        stored_model = self.catalog.stored_model()
         if stored_model is not None and stored_model != self.embedder.identity:
             # other vectors (maybe another dimension): start over; the index is empty until the run ends
             log.warning("embedding model changed (%s -> %s): rebuilding the whole index",
@@ -191,12 +149,8 @@ class Indexer:
             full, only, selected = True, None, list(sources)
             self.store.reset()
             self.catalog.wipe()
-            if shared is not None:
-                shared.wipe()
-        if self.catalog.get_meta("model") != self.embedder.identity:  # a run with nothing to do writes nothing
-            self.catalog.set_meta("model", self.embedder.identity)
-        if shared is not None:
-            shared.set_model(self.embedder.identity)
+        self.catalog.set_model(self.embedder.identity)
+        if self.catalog.others_write:
             self._sweep()  # vectors another process's interrupted run left behind
 
         todo: list[Todo] = []
@@ -224,10 +178,6 @@ class Indexer:
                 self.catalog.record_run(spec.name, summary.to_dict())
         return summary
 
-    def _mark(self, db: Any, keys: list[tuple[str, str]]) -> None:
-        if self._open_shared is not None:
-            self.catalog.mark_unpushed(db, keys)
-
     def _sweep(self) -> None:
         """Delete vectors that no catalog row uses (a full run's clean-up)."""
         stray = sorted(self.store.all_ids() - self.catalog.all_chunk_ids())
@@ -242,8 +192,6 @@ class Indexer:
         with self.catalog.transaction() as db:
             for source, path in removals:
                 stale.extend(self.catalog.forget_issue(db, source, path))
-            self._mark(db, removals)
-        self._push(removals)
         self._delete_vectors(stale)
 
     def _delete_vectors(self, ids: list[str]) -> None:
@@ -307,8 +255,6 @@ class Indexer:
                 publish_at=pub.publish_at.isoformat() if pub.publish_at else None,
                 title=issue.title, url=issue.url, date=_date_str(issue.date), description=issue.description,
             )
-            self._mark(db, [(spec.name, rel)])
-        self._push([(spec.name, rel)])
         self._delete_vectors(stale)
 
     def _flush(self, batch: list[_Pending], summary: ReindexSummary, track: Tracker) -> None:
@@ -332,7 +278,7 @@ class Indexer:
         self.catalog.add_pending(ids)
         if ids:
             vectors = self._encode(texts, sum(p.size for p in batch), track)
-            self.store.upsert(ids, vectors, metas, documents=texts if self.shared is not None else None)
+            self.store.upsert(ids, vectors, metas, documents=texts if self.catalog.chunk_texts_in_store else None)
         stale: list[str] = []
         pos = 0
         with self.catalog.transaction() as db:
@@ -348,11 +294,8 @@ class Indexer:
                               for s in p.issue.sections],
                     chunks=[(cid, c.section, c.window, c.text) for cid, c in zip(my_ids, p.chunks, strict=True)],
                 ))
-            db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
-            self._mark(db, [(p.spec.name, p.rel) for p in batch])
-        self._push([(p.spec.name, p.rel) for p in batch])
-        if self.shared is not None:
-            self.shared.acquire("writer", holder_id(), ttl=LEASE_TTL)  # a long run keeps its lease
+            self.catalog.settle_pending(db, ids)
+        self.writer.renew()
         self._delete_vectors(stale)
         for p in batch:
             setattr(summary, p.kind, getattr(summary, p.kind) + 1)

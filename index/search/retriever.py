@@ -6,11 +6,10 @@ source, issue and date range apply to both rankings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,8 @@ from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.query import read_question
 from index.search.snippets import make_snippet
-from index.store.catalog import Catalog
-from index.store.remote import SharedState
+from index.store.catalog import ServedSection
+from index.store.record import ServedRecord
 from index.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +51,7 @@ class BackwardsRange(InvalidRequest, ValueError):
 class Filters:
     source: str | None = None
     issue: str | None = None  # an issue's path or its title
+    issue_title_prefix: bool = False  # ``issue`` may also be the start of a title (a value cut to fit somewhere)
     since: dt.date | None = None
     until: dt.date | None = None
 
@@ -103,11 +103,12 @@ class Answer:
 
 @dataclass
 class _Table:
-    """Every served section, in one order shared with the keyword index."""
+    """Every served section, in the order the keyword index uses too."""
 
     generation: str
     keys: list[tuple[str, str, int]]
     index_of: dict[tuple[str, str, int], int]
+    sections: list[ServedSection]  # what a result shows of each
     source: np.ndarray  # object array of source names
     path: np.ndarray
     title_lower: np.ndarray
@@ -125,32 +126,18 @@ def _day(date: str | None) -> int:
 class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
-    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, lexical_dir: Path,
-                 shared: SharedState | None = None, check_every: float = 5.0) -> None:
-        """``shared``: in server mode, the server's state; the local catalog follows it (checked every few seconds)."""
-        self.shared = shared
-        self.check_every = check_every
-        self._checked = 0.0
+    def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path) -> None:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
         self.lexical_dir = lexical_dir
         self._table: _Table | None = None
         self._lock = threading.Lock()
-        self._search_lock = threading.Lock()  # one search at a time: the model and the CPU are shared anyway
+        self._search_lock = threading.Lock()  # one search at a time: there is one model and little CPU anyway
 
     # --- keeping in step with the catalog -------------------------------------------------
-    def _follow_server(self) -> None:
-        if self.shared is None or time.monotonic() - self._checked < self.check_every:
-            return
-        self._checked = time.monotonic()
-        if self.catalog.unpushed():
-            return  # this process is writing: its catalog is ahead, not behind
-        if self.shared.generation() != (self.catalog.get_meta("server_generation") or "0"):
-            self.shared.pull_into(self.catalog)
-
     def refresh(self) -> None:
-        self._follow_server()
+        self.catalog.follow()
         generation = self.catalog.generation()
         if self._table is not None and self._table.generation == generation:
             return
@@ -159,35 +146,28 @@ class Retriever:
                 self._table = self._load(generation)
 
     def _load(self, generation: str) -> _Table:
-        rows = self.catalog.execute(
-            "SELECT s.source, s.path, s.position, i.title, i.date, s.heading_path, s.link_share"
-            " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
-            " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position"
-        ).fetchall()
-        keys = [(r[0], r[1], r[2]) for r in rows]
         lexical = LexicalIndex.load(self.lexical_dir, generation)
-        if lexical is None or lexical.size != len(keys):
-            texts = self.catalog.execute(
-                "SELECT s.text FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
-                " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position"
-            ).fetchall()
-            docs = [
-                f"{r[3]}\n{' '.join(json.loads(r[5]))}\n{' '.join(json.loads(r[5]))}\n{t[0]}"
-                for r, t in zip(rows, texts, strict=True)
-            ]
+        rows = self.catalog.served_sections(with_text=lexical is None)
+        if lexical is not None and lexical.size != len(rows):
+            lexical = None
+            rows = self.catalog.served_sections(with_text=True)
+        keys = [(r.source, r.path, r.position) for r in rows]
+        if lexical is None:
+            docs = [f"{r.title}\n{' '.join(r.heading_path)}\n{' '.join(r.heading_path)}\n{r.text}" for r in rows]
             lexical = LexicalIndex.build(docs)
             try:
                 lexical.save(self.lexical_dir, generation)
             except OSError as exc:
                 log.warning("cannot save the keyword index to %s: %s", self.lexical_dir, exc)
+            rows = [dataclasses.replace(r, text=None) for r in rows]  # the table keeps what results show
         index_of = {k: i for i, k in enumerate(keys)}
         vectors, starts = self._load_vectors(index_of, len(keys))
         return _Table(
-            generation=generation, keys=keys, index_of=index_of,
-            source=np.array([r[0] for r in rows], dtype=object), path=np.array([r[1] for r in rows], dtype=object),
-            title_lower=np.array([(r[3] or "").lower() for r in rows], dtype=object),
-            day=np.array([_day(r[4]) for r in rows], dtype=np.int64),
-            link_share=np.array([r[6] or 0.0 for r in rows], dtype=np.float32),
+            generation=generation, keys=keys, index_of=index_of, sections=rows,
+            source=np.array([r.source for r in rows], dtype=object), path=np.array([r.path for r in rows], dtype=object),
+            title_lower=np.array([r.title.lower() for r in rows], dtype=object),
+            day=np.array([_day(r.date) for r in rows], dtype=np.int64),
+            link_share=np.array([r.link_share for r in rows], dtype=np.float32),
             vectors=vectors, starts=starts, lexical=lexical,
         )
 
@@ -199,12 +179,12 @@ class Retriever:
     def _load_vectors(self, index_of: dict[tuple[str, str, int], int], n_sections: int) -> tuple[np.ndarray, np.ndarray]:
         """The committed chunks' vectors from the store, grouped by section (exact search needs them all).
 
-        Measured on the shared archives (benchmarks/bench_hnsw.py): Chroma's HNSW index missed the
+        Measured on the four real archives (benchmarks/bench_hnsw.py): Chroma's HNSW index missed the
         true nearest chunks of some queries entirely, whatever ef_search, while an exact product over
         24k vectors takes under a millisecond. So search is exact, over vectors read from the store.
         """
         rows: list[tuple[int, str]] = []
-        for cid, source, path, position in self.catalog.execute("SELECT id, source, path, position FROM chunks"):
+        for cid, source, path, position in self.catalog.chunk_refs():
             idx = index_of.get((source, path, position))
             if idx is not None:
                 rows.append((idx, cid))
@@ -232,7 +212,7 @@ class Retriever:
         if f.issue is not None:
             wanted = f.issue.lower()
             by_title = t.title_lower == wanted
-            if len(f.issue) == 100:  # a title cut to fit a Discord choice
+            if f.issue_title_prefix:
                 by_title = by_title | np.array([x.startswith(wanted) for x in t.title_lower], dtype=bool)
             mask &= (t.path == f.issue) | by_title
         if f.since is not None:
@@ -300,17 +280,11 @@ class Retriever:
 
     def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
                 closeness: Callable[[list[str]], list[float]]) -> Result:
-        source, path, position = t.keys[idx]
-        row = self.catalog.execute(
-            "SELECT i.title, i.date, i.url, s.heading, s.heading_path, s.anchor, s.markdown"
-            " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
-            " WHERE s.source = ? AND s.path = ? AND s.position = ?", (source, path, position),
-        ).fetchone()
-        title, date, url, heading, heading_path, anchor, markdown = row
+        s = t.sections[idx]
         return Result(
-            source=source, path=path, title=title, date=date, heading=heading,
-            heading_path=tuple(json.loads(heading_path)), url=f"{url}#{anchor}" if anchor else url,
-            snippet=make_snippet(markdown, q_terms, closeness=closeness), score=score,
+            source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
+            heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
+            snippet=make_snippet(s.markdown, q_terms, closeness=closeness), score=score,
         )
 
 

@@ -73,6 +73,38 @@ class IssueRow:
 
 
 @dataclass(frozen=True)
+class IssueListing:
+    """One issue as the announcer and `bot announce` see it."""
+
+    source: str
+    path: str
+    hash: str
+    status: str  # indexed | held | failed
+    reason: str
+    publish_at: str | None
+    title: str
+    date: str | None
+
+
+@dataclass(frozen=True)
+class ServedSection:
+    """A section of an indexed issue, with what a search result shows of it."""
+
+    source: str
+    path: str
+    position: int
+    title: str  # the issue's
+    date: str | None  # the issue's, YYYY-MM-DD
+    url: str  # the issue's
+    heading: str
+    heading_path: tuple[str, ...]
+    anchor: str
+    markdown: str
+    link_share: float
+    text: str | None = None  # plain text, only when asked for (to build the keyword index)
+
+
+@dataclass(frozen=True)
 class SourceStats:
     name: str
     issues: int
@@ -86,13 +118,20 @@ def utc_now_iso() -> str:
 
 
 class Catalog:
-    """SQLite file in the data folder; safe to read from other processes while one writes."""
+    """SQLite file in the data folder; safe to read from other processes while one writes.
 
-    def __init__(self, path: Path, *, shared: bool = False) -> None:
-        """``shared``: the connection may be used from several threads (SQLite serialises them)."""
+    The embedded ``index.store.record.IndexRecord``: this file is the whole record. In server mode
+    ``index.store.server.replica.ReplicatedCatalog`` keeps it as a copy of the server's.
+    """
+
+    chunk_texts_in_store = False  # the vector store need not keep the chunk texts: they are here
+    others_write = False  # only this process writes the index (it holds the data folder)
+
+    def __init__(self, path: Path, *, threaded: bool = False) -> None:
+        """``threaded``: the connection may be used from several threads (SQLite serialises them)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=not shared)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=not threaded)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         STEPS.apply(self._db)  # bring a catalog written by an older version up to this schema
@@ -117,6 +156,20 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def stored_model(self) -> str | None:
+        """The embedding model the index's vectors were made with."""
+        return self.get_meta("model")
+
+    def set_model(self, model: str) -> None:
+        if self.get_meta("model") != model:  # a run with nothing to do writes nothing
+            self.set_meta("model", model)
+
+    def catch_up(self) -> None:
+        """Before a writer writes: take in what other writers wrote. Here nobody else writes."""
+
+    def follow(self) -> None:
+        """Before a reader reads: take in what writers elsewhere wrote. Here they write this file itself."""
 
     # issues
     def issue_rows(self, source: str) -> dict[str, IssueRow]:
@@ -146,6 +199,11 @@ class Catalog:
             return
         with self.transaction() as db:
             db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
+
+    @staticmethod
+    def settle_pending(db: sqlite3.Connection, ids: Iterable[str]) -> None:
+        """Inside transaction ``db``: these pending chunk ids are now committed rows."""
+        db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
 
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT id FROM chunks")}
@@ -223,59 +281,6 @@ class Catalog:
             db.execute("DELETE FROM meta WHERE key != 'generation'")
             self._bump(db)
 
-    def replace_all(self, issues: list[dict[str, Any]], sections: list[tuple[Any, ...]], chunks: list[tuple[Any, ...]],
-                    *, server_generation: str, model: str | None) -> None:
-        """Replace the whole catalog with another copy of it (the Chroma server's), in one transaction."""
-        with self.transaction() as db:
-            for table in ("issues", "sections", "chunks", "pending"):
-                db.execute(f"DELETE FROM {table}")
-            db.executemany(
-                "INSERT INTO issues (source, path, hash, status, reason, publish_at, title, url, date, description,"
-                " indexed_at) VALUES (:source, :path, :hash, :status, :reason, :publish_at, :title, :url, :date,"
-                " :description, :indexed_at)",
-                [{**i, "publish_at": i.get("publish_at") or None, "date": i.get("date") or None} for i in issues])
-            db.executemany(
-                "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text,"
-                " link_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(s, p, pos, h, json.dumps(hp, ensure_ascii=False), lvl, a, md, t, ls)
-                 for s, p, pos, h, hp, lvl, a, md, t, ls in sections])
-            db.executemany("INSERT INTO chunks (id, source, path, position, window, text) VALUES (?, ?, ?, ?, ?, ?)",
-                           chunks)
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('server_generation', ?)", (server_generation,))
-            if model:
-                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?)", (model,))
-            self._bump(db)
-
-    def issue_record(self, source: str, path: str) -> dict[str, Any] | None:
-        """One issue with its sections and chunk references, as the Chroma server keeps it."""
-        row = self._db.execute(
-            "SELECT source, path, hash, status, reason, publish_at, title, url, date, description, indexed_at"
-            " FROM issues WHERE source = ? AND path = ?", (source, path)).fetchone()
-        if row is None:
-            return None
-        keys = ("source", "path", "hash", "status", "reason", "publish_at", "title", "url", "date", "description",
-                "indexed_at")
-        record: dict[str, Any] = dict(zip(keys, row, strict=True))
-        record["sections"] = [
-            [pos, h, json.loads(hp), lvl, a, md, t, ls] for pos, h, hp, lvl, a, md, t, ls in self._db.execute(
-                "SELECT position, heading, heading_path, level, anchor, markdown, text, link_share FROM sections"
-                " WHERE source = ? AND path = ? ORDER BY position", (source, path))]
-        record["chunks"] = [list(r) for r in self._db.execute(
-            "SELECT id, position, window FROM chunks WHERE source = ? AND path = ?", (source, path))]
-        return record
-
-    # issues changed here but not yet copied to a shared Chroma server (see index/store/remote.py)
-    @staticmethod
-    def mark_unpushed(db: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
-        db.executemany("INSERT OR IGNORE INTO unpushed (source, path) VALUES (?, ?)", keys)
-
-    def unpushed(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self._db.execute("SELECT source, path FROM unpushed")]
-
-    def clear_unpushed(self, keys: Iterable[tuple[str, str]]) -> None:
-        with self.transaction() as db:
-            db.executemany("DELETE FROM unpushed WHERE source = ? AND path = ?", keys)
-
     def record_run(self, source: str, summary: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.execute(
@@ -310,10 +315,34 @@ class Catalog:
             "SELECT source, path, title, date FROM issues WHERE status = 'indexed'"
             " ORDER BY date IS NULL, date DESC, title LIMIT ?", (limit,))]
 
+    def served_sections(self, *, with_text: bool = False) -> list[ServedSection]:
+        """Every section the index serves (of indexed issues), ordered by source, path and position; one query."""
+        rows = self._db.execute(
+            "SELECT s.source, s.path, s.position, i.title, i.date, i.url, s.heading, s.heading_path, s.anchor,"
+            f" s.markdown, s.link_share, {'s.text' if with_text else 'NULL'}"
+            " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
+            " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position")
+        return [ServedSection(source, path, position, title or "", date, url or "", heading,
+                              tuple(json.loads(heading_path)), anchor, markdown, link_share or 0.0, text)
+                for source, path, position, title, date, url, heading, heading_path, anchor, markdown, link_share, text
+                in rows]
+
+    def chunk_refs(self) -> list[tuple[str, str, str, int]]:
+        """(chunk id, source, path, section position) of every recorded chunk."""
+        return [tuple(r) for r in self._db.execute("SELECT id, source, path, position FROM chunks")]  # type: ignore[misc]
+
+    def issues(self, source: str, *, status: str | None = None) -> list[IssueListing]:
+        """The issues of ``source`` (only those in ``status`` if given), oldest first."""
+        sql = ("SELECT source, path, hash, status, reason, publish_at, title, date FROM issues WHERE source = ?"
+               + (" AND status = ?" if status is not None else "") + " ORDER BY date, path")
+        params = (source, status) if status is not None else (source,)
+        return [IssueListing(*r) for r in self._db.execute(sql, params)]
+
     def count(self, table: str) -> int:
         if table not in ("issues", "sections", "chunks", "pending"):
             raise ValueError(table)
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Raw SQL, for tests and benchmarks that inspect the file; the application uses the methods above."""
         return self._db.execute(sql, params)

@@ -94,6 +94,10 @@ class DataDirLock:
         finally:
             os.close(probe)
 
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -106,6 +110,32 @@ class DataDirLock:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
+
+
+class FolderWriter:
+    """The writer's right on an embedded store (an ``index.store.record.WriterLock``): the data-folder lock.
+
+    A process that took the folder already (``bot.services.build_services`` does, at start) holds it
+    for good; otherwise each run takes it exclusively and gives it back. ``lock`` None: the caller
+    sees to it (tests that own their folder)."""
+
+    def __init__(self, lock: DataDirLock | None = None, *, wait: float = 0.0) -> None:
+        self._lock = lock
+        self.wait = wait
+        self._took = False
+
+    def take(self) -> None:
+        if self._lock is not None and not self._lock.held:
+            self._lock.acquire(self.wait)
+            self._took = True
+
+    def renew(self) -> None:
+        """A flock does not run out."""
+
+    def release(self) -> None:
+        if self._took and self._lock is not None:
+            self._lock.release()
+            self._took = False
 
 
 class OpenLock:

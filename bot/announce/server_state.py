@@ -1,5 +1,5 @@
-"""Announcement state kept in the Chroma server (server mode), so any process that takes over the
-announcer lease knows exactly what was posted. Same interface as ``AnnounceState``."""
+"""The announce ledger kept in the Chroma server (server mode), so any process that takes over the
+announcer lease knows exactly what was posted. The same ``AnnounceLedger`` as ``AnnounceState``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot.announce.state import PostRow
-from index.store.remote import SharedState
+from index.store.server.records import ServerRecords
 
 POST = "announce-post"
 SEEDED = "announce-seeded"
@@ -33,18 +33,18 @@ def _row(m: dict[str, Any]) -> PostRow:
     )
 
 
-class SharedAnnounceState:
-    def __init__(self, shared: SharedState) -> None:
-        self._s = shared
+class ServerAnnounceState:
+    def __init__(self, records: ServerRecords) -> None:
+        self._s = records
 
     def close(self) -> None:
         pass
 
     def _get(self, source: str, path: str) -> dict[str, Any] | None:
-        return self._s.get_record(_key(source, path))
+        return self._s.get(_key(source, path))
 
     def _put(self, meta: dict[str, Any]) -> None:
-        self._s.put_records([_key(meta["source"], meta["path"])], [{"kind": POST, **meta}])
+        self._s.put([_key(meta["source"], meta["path"])], [{"kind": POST, **meta}])
 
     def _update(self, source: str, path: str, **changes: Any) -> None:
         current = self._get(source, path)
@@ -53,20 +53,20 @@ class SharedAnnounceState:
             self._put(current)
 
     def is_seeded(self, source: str) -> bool:
-        return self._s.get_record(f"{SEEDED}:{source}") is not None
+        return self._s.get(f"{SEEDED}:{source}") is not None
 
     def seed(self, source: str, rows: list[tuple[str, str, str, str]]) -> None:
         existing = {r.path for r in self.rows(source).values()}
         fresh = [(p, st, n, h) for p, st, n, h in rows if p not in existing]
-        self._s.put_records(
+        self._s.put(
             [_key(source, p) for p, _, _, _ in fresh],
             [{"kind": POST, "source": source, "path": p, "status": st, "nonce": n, "version": 0, "file_hash": h,
               "attempts": 0, "next_attempt": 0.0} for p, st, n, h in fresh])
-        self._s.put_records([f"{SEEDED}:{source}"], [{"kind": SEEDED, "source": source, "at": _now()}])
+        self._s.put([f"{SEEDED}:{source}"], [{"kind": SEEDED, "source": source, "at": _now()}])
 
     def rows(self, source: str | None = None) -> dict[tuple[str, str], PostRow]:
         where: dict[str, Any] = {"kind": POST} if source is None else {"$and": [{"kind": POST}, {"source": source}]}
-        return {(m["source"], m["path"]): _row(m) for m in self._s.find_records(where)}
+        return {(m["source"], m["path"]): _row(m) for m in self._s.find(where)}
 
     def add_pending(self, source: str, path: str, nonce: str, file_hash: str, version: int = 0) -> None:
         current = self._get(source, path) or {"source": source, "path": path}
@@ -99,28 +99,28 @@ class SharedAnnounceState:
                 self._put({"source": source, "path": path, "status": "seeded", "nonce": "", "version": 0,
                            "file_hash": file_hash, "attempts": 0, "next_attempt": 0.0})
                 n += 1
-        self._s.put_records([f"{SEEDED}:{source}"], [{"kind": SEEDED, "source": source, "at": _now()}])
+        self._s.put([f"{SEEDED}:{source}"], [{"kind": SEEDED, "source": source, "at": _now()}])
         return n
 
     def channel_error(self, channel_id: int) -> tuple[str, float, int] | None:
-        m = self._s.get_record(f"{CHANNEL}:{channel_id}")
+        m = self._s.get(f"{CHANNEL}:{channel_id}")
         return (m["error"], float(m["next_attempt"]), int(m["failures"])) if m else None
 
     def set_channel_error(self, channel_id: int, error: str, next_attempt: float) -> None:
-        current = self._s.get_record(f"{CHANNEL}:{channel_id}")
+        current = self._s.get(f"{CHANNEL}:{channel_id}")
         failures = int(current["failures"]) + 1 if current else 1
         since = current["since"] if current else _now()
-        self._s.put_records([f"{CHANNEL}:{channel_id}"], [{"kind": CHANNEL, "channel_id": channel_id, "error": error,
+        self._s.put([f"{CHANNEL}:{channel_id}"], [{"kind": CHANNEL, "channel_id": channel_id, "error": error,
                                                            "failures": failures, "next_attempt": next_attempt,
                                                            "since": since}])
 
     def clear_channel_error(self, channel_id: int) -> None:
-        if self._s.get_record(f"{CHANNEL}:{channel_id}") is not None:
-            self._s.delete_record(f"{CHANNEL}:{channel_id}")
+        if self._s.get(f"{CHANNEL}:{channel_id}") is not None:
+            self._s.delete(f"{CHANNEL}:{channel_id}")
 
     def problems(self) -> list[str]:
         out = [f"channel {m['channel_id']}: {m['error']} (failing since {m['since']}, {m['failures']} attempts)"
-               for m in self._s.find_records({"kind": CHANNEL})]
+               for m in self._s.find({"kind": CHANNEL})]
         retrying = [r for r in self.rows().values() if r.status == "pending" and r.attempts > 0]
         if retrying:
             out.append(f"{len(retrying)} announcement(s) waiting to be retried"
