@@ -39,6 +39,7 @@ class SourceSettings(_Section):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
     path: Path | None = None
     git: str = ""
+    feed: str = ""  # an RSS or Atom feed's URL (index.reading.feeds)
     branch: str = ""
     subdir: str = ""
     token_env: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
@@ -67,6 +68,15 @@ class SourceSettings(_Section):
             raise ValueError("must not carry credentials; name an environment variable in token_env instead")
         return v
 
+    @field_validator("feed")
+    @classmethod
+    def _feed_url(cls, v: str) -> str:
+        if v and not v.startswith(("https://", "http://")):
+            raise ValueError("must be the feed's http:// or https:// URL")
+        if "@" in v.split("//", 1)[-1].split("/")[0]:
+            raise ValueError("must not carry credentials")
+        return v
+
     @field_validator("subdir")
     @classmethod
     def _subdir(cls, v: str) -> str:
@@ -77,8 +87,8 @@ class SourceSettings(_Section):
 
     @model_validator(mode="after")
     def _one_place(self) -> SourceSettings:
-        if (self.path is None) == (not self.git):
-            raise ValueError("give either path (a folder) or git (a repository URL)")
+        if [self.path is not None, bool(self.git), bool(self.feed)].count(True) != 1:
+            raise ValueError("give one of path (a folder), git (a repository URL) or feed (an RSS or Atom feed's URL)")
         return self
 
 
@@ -128,6 +138,7 @@ class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
     refresh_seconds: float = Field(default=60.0, ge=0, le=86400, description="0: only at start and on /reindex")
+    max_feed_mb: float = Field(default=20.0, gt=0, le=1024)
 
     @field_validator("refresh_seconds")
     @classmethod
@@ -174,7 +185,12 @@ class Settings(BaseSettings):
     def git_root(self, name: str) -> Path:
         return self.data_dir / "git" / name
 
+    def feed_root(self, name: str) -> Path:
+        return self.data_dir / "feeds" / name
+
     def source_folder(self, s: SourceSettings) -> Path:
+        if s.feed:
+            return self.feed_root(s.name) / "entries"
         if s.git:
             checkout = self.git_root(s.name) / "checkout"
             return checkout / s.subdir if s.subdir else checkout
@@ -187,6 +203,7 @@ class Settings(BaseSettings):
             SourceSpec(
                 name=s.name, path=self.source_folder(s), base_url=s.base_url, exclude=tuple(s.exclude),
                 generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes, section_pages=s.section_pages,
+                kind="feed" if s.feed else "files",
             )
             for s in self.sources
         ]

@@ -1,4 +1,4 @@
-"""Sources that are git repositories: their checkouts, synced before each reindex."""
+"""Sources fetched from elsewhere before each reindex: git repositories (their checkouts) and feeds (their entries)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from bot.settings import Settings
+from index.reading.feeds import FeedMirror, FeedSource, FeedState
 from index.reading.gitsync import GitMirror, GitSource, SyncState
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,11 @@ log = logging.getLogger(__name__)
 class SourceSync:
     def __init__(self, settings: Settings) -> None:
         self.mirrors: dict[str, GitMirror] = {}
+        self.feeds: dict[str, FeedMirror] = {}
         for s in settings.sources:
+            if s.feed:
+                feed = FeedSource(name=s.name, url=s.feed, max_bytes=int(settings.index.max_feed_mb * 1_000_000))
+                self.feeds[s.name] = FeedMirror(feed, settings.feed_root(s.name))
             if not s.git:
                 continue
             token = None
@@ -26,12 +31,24 @@ class SourceSync:
             source = GitSource(name=s.name, url=s.git, branch=s.branch, subdir=s.subdir, token=token)
             self.mirrors[s.name] = GitMirror(source, settings.git_root(s.name))
 
-    def sync(self, *, force: bool = True, only: str | None = None) -> dict[str, SyncState]:
-        return {name: m.sync(force=force) for name, m in self.mirrors.items() if only is None or only == name}
+    def sync(self, *, force: bool = True, only: str | None = None) -> dict[str, SyncState | FeedState]:
+        out: dict[str, SyncState | FeedState] = {
+            name: m.sync(force=force) for name, m in self.mirrors.items() if only is None or only == name}
+        out.update({name: f.sync(force=force) for name, f in self.feeds.items() if only is None or only == name})
+        return out
 
     def status(self) -> dict[str, dict[str, Any]]:
         out = {}
         for name, m in self.mirrors.items():
             st = m.state()
             out[name] = {"commit": st.commit, "last_fetch": st.fetched_at or None, "error": st.error or None}
+        return out
+
+    def feed_status(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for name, f in self.feeds.items():
+            st = f.state()
+            out[name] = {"url": st.url or f.source.url, "last_fetch": st.fetched_at or None, "error": st.error or None,
+                         "not_modified": st.status == 304, "entries": st.entries, "stored": st.stored,
+                         "skipped": list(st.skipped or [])}
         return out

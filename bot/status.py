@@ -13,7 +13,8 @@ def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     from bot.sources import SourceSync
     from index.indexing.plan import missing_folder
 
-    git = SourceSync(settings).status()
+    sync = SourceSync(settings)
+    git, feeds = sync.status(), sync.feed_status()
     stats = {s.name: s for s in catalog.stats()}
     checks = read_checks(settings.checks_path)
     newest: dict[str, str] = {}
@@ -24,9 +25,10 @@ def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         st = stats.get(spec.name)
         check = checks.get(spec.name, {})
         folder = settings.source_folder(spec)
-        missing = None if spec.git else missing_folder(folder)
+        missing = None if spec.git or spec.feed else missing_folder(folder)
         sources.append({
             "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
+            **({"feed": feeds[spec.name]} if spec.name in feeds else {}),
             "issues": st.issues if st else 0, "sections": st.sections if st else 0,
             "held_back": st.held_back if st else 0, "last_indexed": st.last_indexed if st else None,
             "last_checked": check.get("last_checked"), "last_change": check.get("last_change"),
@@ -50,4 +52,13 @@ def status_lines(data: dict[str, Any]) -> list[str]:
             g = s["git"]
             lines.append(f"  git: commit {(g['commit'] or 'none')[:12]}, last fetch {g['last_fetch'] or 'never'}"
                          + (f", failing: {g['error']}" if g["error"] else ""))
+        if "feed" in s:
+            lines.append("  " + feed_line(s["feed"]))
     return lines
+
+
+def feed_line(f: dict[str, Any]) -> str:
+    """A feed source's fetch state in one line, for `bot status` and /status."""
+    seen = f"{f['entries']} entries in the feed" + (" (not modified since)" if f.get("not_modified") else "")
+    line = f"feed: {seen}, {f['stored']} kept; last fetch {f['last_fetch'] or 'never'}"
+    return line + (f", failing: {f['error']}" if f["error"] else "")

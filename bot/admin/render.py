@@ -9,6 +9,7 @@ import discord
 
 from bot.discord_text import COLOR, CONTENT_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FOOTER_MAX, clip
 from bot.jobs import ReindexRunner, progress_text
+from bot.status import feed_line
 from index.indexing.summary import ReindexSummary
 
 
@@ -52,6 +53,7 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
                        f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
                        f" · last change seen {_ago(s.get('last_change'))}\n"
                        f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git"))
+                       + (f"\n{feed_line(s['feed'])}" if s.get("feed") else "")
                        + ("\n**folder not found on the host**" if s.get("problem") else ""), FIELD_VALUE_MAX),
             inline=False,
         )

@@ -11,6 +11,7 @@ from bot.services import build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.indexing.summary import ReindexSummary
+from index.reading.feeds import FeedState
 from index.reading.gitsync import SyncState
 from index.store.locks import StoreBusy
 
@@ -39,8 +40,12 @@ def format_summary(summary: ReindexSummary) -> str:
     return "\n".join(lines)
 
 
-def report_git(states: dict[str, SyncState]) -> None:
+def report_git(states: dict[str, SyncState | FeedState]) -> None:
     for name, st in states.items():
+        if isinstance(st, FeedState):
+            if st.error:
+                print(f"feed source {name}: {st.error}; keeping the {st.stored} entries fetched before", file=sys.stderr)
+            continue
         if st.error:
             at = f"commit {st.commit[:12]}" if st.commit else "nothing yet"
             print(f"git source {name}: {st.error}; serving the last good checkout ({at})", file=sys.stderr)

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from index.indexing.summary import FileReport, ReindexSummary
+from index.reading.feeds import feed_files
 from index.reading.files import find_issue_files
 from index.reading.issue import IssueReadError, SourceSpec, content_hash
 from index.store.catalog import IssueRow
@@ -42,11 +43,19 @@ def missing_folder(path: Path) -> str | None:
 def plan_source(spec: SourceSpec, rows: dict[str, IssueRow], now: dt.datetime, full: bool, summary: ReindexSummary,
                 todo: list[Todo], removals: list[tuple[str, str]],
                 known_failed: dict[tuple[str, str], tuple[str, str]]) -> None:
-    missing = missing_folder(spec.path)
-    if missing is not None:
-        summary.missing.append(FileReport(spec.name, "", f"{missing}; its indexed issues are kept"))
-        return
-    files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
+    if spec.kind == "feed":
+        found, missing, problems = feed_files(spec.path)
+        summary.failed.extend(FileReport(spec.name, "", p) for p in problems)
+        if found is None:
+            summary.missing.append(FileReport(spec.name, "", missing))
+            return
+        files = found
+    else:
+        missing = missing_folder(spec.path)
+        if missing is not None:
+            summary.missing.append(FileReport(spec.name, "", f"{missing}; its indexed issues are kept"))
+            return
+        files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
     for rel in files:
         try:
             raw = _read(spec.path / rel, spec)

@@ -15,6 +15,7 @@ from markdown_it.token import Token
 from index.errors import BadIssue
 from index.reading.anchors import GENERATORS, guess_generator, issue_url
 from index.reading.budget import ParseTimeout, parse_budget
+from index.reading.entries import EntryError, parse_entry
 from index.reading.frontmatter import FrontMatterError, normalise_newlines, split_front_matter
 from index.reading.htmlclean import clean_markdown
 from index.reading.publication import DateError, Publication, publication
@@ -47,10 +48,11 @@ class SourceSpec:
     max_file_bytes: int = 5_000_000
     parse_seconds: float = PARSE_SECONDS  # a file that takes longer to read is reported and skipped
     section_pages: bool = False  # index Hugo/Zola _index.md section pages too
+    kind: str = "files"  # "files": Markdown issue files; "feed": entries stored by index.reading.feeds
 
     def fingerprint(self) -> str:
         """What, besides the file's bytes, changes how its issues are stored."""
-        return "\0".join([self.base_url, self.generator, self.permalink])
+        return "\0".join([self.base_url, self.generator, self.permalink] + ([self.kind] if self.kind != "files" else []))
 
 
 @dataclass
@@ -179,8 +181,8 @@ def parse_issue(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -
         raise IssueReadError(f"too large ({len(raw):,} bytes; the limit is {spec.max_file_bytes:,})")
     try:
         with parse_budget(spec.parse_seconds):
-            return _parse(raw, rel_path, spec, now)
-    except (DateError, FrontMatterError) as exc:
+            return _parse_entry(raw, rel_path, spec) if spec.kind == "feed" else _parse(raw, rel_path, spec, now)
+    except (DateError, FrontMatterError, EntryError) as exc:
         raise IssueReadError(str(exc)) from exc
     except ParseTimeout:
         raise IssueReadError(f"took over {spec.parse_seconds:g} s to read; skipped") from None
@@ -243,6 +245,15 @@ def _parse(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -> Iss
         source=spec.name, path=rel_path, title=title, url=url, date=pub.date, publication=pub,
         sections=sections, description=description, image=image, generator=generator, warnings=warnings,
     )
+
+
+def _parse_entry(raw: bytes, rel_path: str, spec: SourceSpec) -> Issue:
+    """A feed entry: published by being in the feed; held back only when it shows no text."""
+    e = parse_entry(raw, rel_path)
+    pub = Publication(e.date, True, "", None) if e.sections else Publication(
+        e.date, False, "the feed entry has no text to index", None)
+    return Issue(source=spec.name, path=rel_path, title=e.title, url=e.url, date=e.date, publication=pub,
+                 sections=e.sections, description=e.description, image=e.image, generator="feed", warnings=e.warnings)
 
 
 def _nothing_to_index(text: str, fmt: str, body: str) -> str:

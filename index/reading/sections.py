@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -22,6 +23,10 @@ from index.reading.budget import check_deadline
 
 _EXPLICIT_ID = re.compile(r"\s*\{:?\s*#([A-Za-z][\w:.-]*)[^}]*\}\s*$")
 _NOISE_LINE = re.compile(r"^\s*(?:\\|\{:[^}]*\}|\{::[^}]*/\}|\*\s*TOC\s*)\s*$")
+
+
+class Anchors(Protocol):
+    def make(self, text: str, explicit: str | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -234,19 +239,20 @@ def _heading_text(inline: Token) -> tuple[str, str | None]:
 
 
 def split_sections(body: str, generator: str, warnings: list[str] | None = None,
-                   tokens: list[Token] | None = None) -> list[Section]:
+                   tokens: list[Token] | None = None, anchors: Anchors | None = None) -> list[Section]:
     """Cut cleaned Markdown into sections; empty ones (a heading with no own text) are dropped.
 
     What is worth a warning (text nested too deep to keep its structure) is added to ``warnings``.
     ``tokens``: those of ``body`` from ``parse_markdown`` (with the same ``warnings``), when already parsed.
+    ``anchors``: where the headings' anchors come from when not from the generator (a feed's own ids).
     """
-    raw = _split(body, generator, parse_markdown(body, warnings) if tokens is None else tokens)
+    raw = _split(body, generator, parse_markdown(body, warnings) if tokens is None else tokens, anchors)
     return _merge_subtitles(raw)
 
 
-def _split(body: str, generator: str, tokens: list[Token]) -> list[tuple[Section, int, int]]:
+def _split(body: str, generator: str, tokens: list[Token], maker: Anchors | None = None) -> list[tuple[Section, int, int]]:
     lines = body.split("\n")
-    anchors = AnchorMaker(generator)
+    anchors = maker or AnchorMaker(generator)
     sections: list[tuple[Section, int, int]] = []
     stack: list[tuple[int, str]] = []  # (level, heading) of the real headings above
     current = _Open("", 0, "", (), 0, 0)
