@@ -92,6 +92,8 @@ def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], ex
     lines = [f'data_dir = "{data_dir}"', extra, ""]
     for name, folder in sources:
         where = f'git = "{folder}"' if str(folder).startswith(("file://", "http://", "https://")) else f'path = "{folder}"'
+        if str(folder).startswith("feed+"):  # a feed source: "feed+http://…"
+            where = f'feed = "{str(folder).removeprefix("feed+")}"'
         lines += ["[[sources]]", f'name = "{name}"', where,
                   'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]',
                   (source_extra or {}).get(name, ""), ""]
