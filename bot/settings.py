@@ -40,6 +40,7 @@ class SourceSettings(_Section):
     path: Path | None = None
     git: str = ""
     feed: str = ""  # an RSS or Atom feed's URL (index.reading.feeds)
+    export: Path | None = None  # a Substack export (folder or zip) or a Ghost JSON export (index.reading.exports)
     branch: str = ""
     subdir: str = ""
     token_env: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
@@ -87,8 +88,9 @@ class SourceSettings(_Section):
 
     @model_validator(mode="after")
     def _one_place(self) -> SourceSettings:
-        if [self.path is not None, bool(self.git), bool(self.feed)].count(True) != 1:
-            raise ValueError("give one of path (a folder), git (a repository URL) or feed (an RSS or Atom feed's URL)")
+        if [self.path is not None, bool(self.git), bool(self.feed) or self.export is not None].count(True) != 1:
+            raise ValueError("give one of path (a folder), git (a repository URL), or feed (an RSS or Atom feed's URL)"
+                             " and/or export (a Substack or Ghost export)")
         return self
 
 
@@ -189,7 +191,7 @@ class Settings(BaseSettings):
         return self.data_dir / "feeds" / name
 
     def source_folder(self, s: SourceSettings) -> Path:
-        if s.feed:
+        if s.feed or s.export is not None:
             return self.feed_root(s.name) / "entries"
         if s.git:
             checkout = self.git_root(s.name) / "checkout"
@@ -203,7 +205,7 @@ class Settings(BaseSettings):
             SourceSpec(
                 name=s.name, path=self.source_folder(s), base_url=s.base_url, exclude=tuple(s.exclude),
                 generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes, section_pages=s.section_pages,
-                kind="feed" if s.feed else "files",
+                kind="feed" if s.feed or s.export is not None else "files",
             )
             for s in self.sources
         ]
@@ -337,4 +339,6 @@ def load_settings(explicit: Path | None = None) -> Settings:
     for s in settings.sources:
         if s.path is not None:
             s.path = (base / s.path.expanduser()).resolve()
+        if s.export is not None:
+            s.export = (base / s.export.expanduser()).resolve()
     return settings

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from index.reading.feeds import FeedMirror, FeedSource, FeedState
+from index.reading.exports import sync_export
+from index.reading.feeds import FeedMirror, FeedSource, FeedState, entry_key
 from index.reading.gitsync import GitMirror, GitSource, SyncState
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,10 @@ class SourceSync:
     def __init__(self, settings: Settings) -> None:
         self.mirrors: dict[str, GitMirror] = {}
         self.feeds: dict[str, FeedMirror] = {}
+        self.exports: dict[str, tuple[Path, Path, str]] = {}  # name -> (export, root, base_url)
         for s in settings.sources:
+            if s.export is not None:
+                self.exports[s.name] = (s.export, settings.feed_root(s.name), s.base_url)
             if s.feed:
                 feed = FeedSource(name=s.name, url=s.feed, max_bytes=int(settings.index.max_feed_mb * 1_000_000))
                 self.feeds[s.name] = FeedMirror(feed, settings.feed_root(s.name))
@@ -35,6 +40,9 @@ class SourceSync:
         out: dict[str, SyncState | FeedState] = {
             name: m.sync(force=force) for name, m in self.mirrors.items() if only is None or only == name}
         out.update({name: f.sync(force=force) for name, f in self.feeds.items() if only is None or only == name})
+        for name, (export, root, base_url) in self.exports.items():  # after the feed: its copy of an entry stands
+            if only is None or only == name:
+                sync_export(root, export, base_url, entry_key, force=force)
         return out
 
     def status(self) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         st = stats.get(spec.name)
         check = checks.get(spec.name, {})
         folder = settings.source_folder(spec)
-        missing = None if spec.git or spec.feed else missing_folder(folder)
+        missing = None if spec.git or spec.feed or spec.export is not None else missing_folder(folder)
         sources.append({
             "name": spec.name, "path": str(settings.source_folder(spec)), **({"git": git[spec.name]} if spec.name in git else {}),
             **({"feed": feeds[spec.name]} if spec.name in feeds else {}),

@@ -94,6 +94,8 @@ def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], ex
         where = f'git = "{folder}"' if str(folder).startswith(("file://", "http://", "https://")) else f'path = "{folder}"'
         if str(folder).startswith("feed+"):  # a feed source: "feed+http://…"
             where = f'feed = "{str(folder).removeprefix("feed+")}"'
+        if str(folder).startswith("export+"):  # an export source: "export+PATH"
+            where = f'export = "{str(folder).removeprefix("export+")}"'
         lines += ["[[sources]]", f'name = "{name}"', where,
                   'base_url = "https://newsletter.example.org/issues/"', 'exclude = ["README.md"]',
                   (source_extra or {}).get(name, ""), ""]

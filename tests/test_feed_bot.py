@@ -77,3 +77,16 @@ def test_a_new_feed_entry_is_announced_once_and_the_first_fetch_floods_nothing(t
             assert "4 kept" in str(status.messages[-1]["embeds"][0])
 
     asyncio.run(scenario())
+
+
+def test_reindex_reads_an_export_source_and_lists_its_drafts(tmp_path):
+    from tests.test_exports import substack_export
+
+    folder = substack_export(tmp_path / "export", [(1, True, "everyone"), (2, False, "everyone")])
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("garden", f"export+{folder}")])
+    r = bot("--config", str(cfg), "reindex")
+    assert r.returncode == 0, r.stderr
+    assert "1 new" in r.stdout and "1 held back" in r.stdout
+    assert "garden/" in r.stdout and ": draft (is_published is false in posts.csv)" in r.stdout
+    status = json.loads(bot("--config", str(cfg), "status", "--json").stdout)["sources"][0]
+    assert status["issues"] == 1 and status["held_back"] == 1 and status["problem"] is None

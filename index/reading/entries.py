@@ -35,6 +35,8 @@ class EntryParts:
     description: str = ""
     image: str = ""
     warnings: list[str] = field(default_factory=list)
+    held: str = ""  # why an export's post is held back (a draft, scheduled); empty when published
+    publish_at: dt.datetime | None = None  # when a scheduled post becomes published
 
 
 def is_entry_file(name: str) -> bool:
@@ -77,5 +79,6 @@ def parse_entry(raw: bytes, rel_path: str) -> EntryParts:
     title = str(data.get("title") or "").strip() or (link.rstrip("/").rsplit("/", 1)[-1] or rel_path)
     description = str(data.get("summary") or "")
     image = str(data.get("image") or "") or (doc.images[0] if doc.images else "")
+    at = dt.datetime.fromisoformat(str(data["publish_at"])) if data.get("publish_at") else None
     return EntryParts(title=title, url=link, date=date, sections=sections, description=description,
-                      image=image, warnings=warnings)
+                      image=image, warnings=warnings, held=str(data.get("held") or ""), publish_at=at)

@@ -28,6 +28,7 @@ from typing import Any
 import feedparser
 
 from index.reading.entries import ENTRY_SUFFIX, ENTRY_VERSION, plain_summary
+from index.reading.exports import export_state
 from index.reading.feedfetch import FetchError, fetch
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,15 @@ def feed_files(folder: Path) -> tuple[list[str] | None, str, list[str]]:
         state = FeedState(**json.loads((mirror_root / "state.json").read_text()))
     except (OSError, ValueError, TypeError):
         state = FeedState()
-    problems = list(state.skipped or [])
-    if not folder.is_dir() or not state.fetched_at:
-        why = f"the feed has not been fetched yet ({state.error})" if state.error else "the feed has not been fetched yet"
+    export = export_state(mirror_root)
+    problems = list(state.skipped or []) + list(export.skipped)
+    if not folder.is_dir() or not (state.fetched_at or export.read_at):
+        error = state.error or export.error
+        why = f"the feed has not been fetched yet ({error})" if error else "the feed has not been fetched yet"
         return None, why, problems
     files = sorted(p.name for p in folder.iterdir() if p.name.endswith(ENTRY_SUFFIX) and p.is_file())
     if state.error:
         problems.insert(0, f"{state.error}; the {len(files)} entries fetched before are kept")
+    if export.error:
+        problems.insert(0, f"{export.error}; the {len(files)} entries stored before are kept")
     return files, "", problems

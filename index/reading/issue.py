@@ -181,7 +181,7 @@ def parse_issue(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -
         raise IssueReadError(f"too large ({len(raw):,} bytes; the limit is {spec.max_file_bytes:,})")
     try:
         with parse_budget(spec.parse_seconds):
-            return _parse_entry(raw, rel_path, spec) if spec.kind == "feed" else _parse(raw, rel_path, spec, now)
+            return _parse_entry(raw, rel_path, spec, now) if spec.kind == "feed" else _parse(raw, rel_path, spec, now)
     except (DateError, FrontMatterError, EntryError) as exc:
         raise IssueReadError(str(exc)) from exc
     except ParseTimeout:
@@ -247,11 +247,16 @@ def _parse(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -> Iss
     )
 
 
-def _parse_entry(raw: bytes, rel_path: str, spec: SourceSpec) -> Issue:
-    """A feed entry: published by being in the feed; held back only when it shows no text."""
+def _parse_entry(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -> Issue:
+    """A feed entry: published by being in the feed; an export's post as the export says (a draft, scheduled);
+    held back too when it shows no text."""
     e = parse_entry(raw, rel_path)
-    pub = Publication(e.date, True, "", None) if e.sections else Publication(
-        e.date, False, "the feed entry has no text to index", None)
+    if e.held and not (e.publish_at is not None and e.publish_at <= now):
+        pub = Publication(e.date, False, e.held, e.publish_at)
+    elif not e.sections:
+        pub = Publication(e.date, False, "the entry has no text to index", None)
+    else:
+        pub = Publication(e.date, True, "", None)
     return Issue(source=spec.name, path=rel_path, title=e.title, url=e.url, date=e.date, publication=pub,
                  sections=e.sections, description=e.description, image=e.image, generator="feed", warnings=e.warnings)
 
