@@ -190,3 +190,15 @@ def test_every_entry_of_the_real_feeds_is_read_or_named_with_its_reason(tmp_path
             assert all(f'id="{a}"' in json.loads(f.read_bytes())["html"] for a in anchors), (name, f.name)
         assert m.sync(force=True).status in (304, 200)
         assert server.hits_for(f"/{name}.xml")[-1].status == 304
+
+
+def test_a_feed_server_that_never_answers_times_out():
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection, never answers
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="timed out"):
+            fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/feed.xml", timeout=0.5)
+        assert time.monotonic() - started < 5
