@@ -15,7 +15,8 @@ import aiohttp
 import discord
 import yarl
 
-from bot.client import BackissueBot
+from bot import admin, announce, ask
+from bot.client import BackissueBot, Feature
 from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
 from bot.jobs import ReindexRunner
 from bot.services import Services, build_services, open_announce_state
@@ -26,6 +27,7 @@ from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
+FEATURES: tuple[Feature, ...] = (ask.setup, admin.setup, announce.setup)  # each package adds its own cogs
 
 
 def discord_token(settings: Settings) -> str | None:
@@ -60,7 +62,7 @@ def wired_bot(settings: Settings, services: Services, *,
     announce_state = open_announce_state(settings, services)
     bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
                        reader=reader, runner=runner, announce_state=announce_state,
-                       shared=services.shared() if services.shared else None)
+                       shared=services.shared() if services.shared else None, features=FEATURES)
     try:
         yield bot
     finally:
