@@ -18,6 +18,7 @@ from discord.ext import commands, tasks
 from bot.announce.engine import Announcer
 from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
+from bot.command_tree import CommandTree
 from bot.control import ControlServer
 from bot.health import write_health
 from bot.jobs import ReindexRunner
@@ -38,7 +39,7 @@ class BackissueBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none())
+                         allowed_mentions=discord.AllowedMentions.none(), tree_cls=CommandTree)
         self.settings = settings
         self.retriever = retriever
         self.reader = reader

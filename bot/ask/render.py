@@ -77,7 +77,3 @@ def render_answer(answer: Answer) -> Rendered:
         total += size
     return Rendered(clip(content, CONTENT_MAX), embeds)
 
-
-def render_error(question: str) -> Rendered:
-    return Rendered(f"**Q:** {quote_question(question)}\nSorry, something went wrong while searching. "
-                    "The server's log has the details.")

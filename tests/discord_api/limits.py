@@ -27,6 +27,7 @@ COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_DESCRIPTION_MAX = 100
 COMMAND_OPTIONS_MAX = 25
 EPHEMERAL = 1 << 6
+LOADING = 1 << 7  # a deferred response's message while the app is "thinking"
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
