@@ -20,6 +20,7 @@ from bot.announce.shared_state import SharedAnnounceState
 from bot.announce.state import AnnounceState
 from bot.command_tree import CommandTree
 from bot.control import ControlServer
+from bot.discord_text import NO_PINGS
 from bot.health import write_health
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
@@ -39,7 +40,7 @@ class BackissueBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none(), tree_cls=CommandTree)
+                         allowed_mentions=NO_PINGS, tree_cls=CommandTree)
         self.settings = settings
         self.retriever = retriever
         self.reader = reader

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.discord_text import COLOR, DESCRIPTION_MAX, TITLE_MAX, clip
+from bot.discord_text import COLOR, DESCRIPTION_MAX, NONCE_MAX, TITLE_MAX, clip
 from index.reading.issue import Issue
 
 _HIGHLIGHT_HEADING = re.compile(r"(?i)highlight|tl;?dr|in this issue|summary|top news|key points")
@@ -62,5 +62,5 @@ def make_post(issue: Issue, *, role_id: int | None = None) -> Post:
 
 
 def nonce_for(source: str, path: str, version: int) -> str:
-    """At most 25 characters, the same on every attempt at the same post."""
-    return hashlib.sha1(f"{source}\0{path}\0{version}".encode()).hexdigest()[:25]
+    """At most 25 characters (Discord's limit), the same on every attempt at the same post."""
+    return hashlib.sha1(f"{source}\0{path}\0{version}".encode()).hexdigest()[:NONCE_MAX]

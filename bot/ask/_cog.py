@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.ask.render import Rendered, render_answer
 from bot.command_tree import Refusal
-from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
@@ -99,13 +99,13 @@ class AskCog(commands.Cog):
         for _source, path, title, date in await asyncio.to_thread(self.catalog.issue_titles):
             if needle and needle not in title.lower() and needle not in path.lower():
                 continue
-            label = clip(f"{title} ({date})" if date else title, 100)
-            value = path if len(path) <= 100 else title[:100]
+            label = clip(f"{title} ({date})" if date else title, CHOICE_MAX)
+            value = path if len(path) <= CHOICE_MAX else title[:CHOICE_MAX]
             choices.append(app_commands.Choice(name=label, value=value))
-            if len(choices) == 25:
+            if len(choices) == CHOICES_MAX:
                 break
         return choices
 
     @ask.autocomplete("source")
     async def _source_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=s, value=s) for s in self.sources if current.lower() in s.lower()][:25]
+        return [app_commands.Choice(name=s, value=s) for s in self.sources if current.lower() in s.lower()][:CHOICES_MAX]
