@@ -27,6 +27,7 @@ WEAK_COLOR = 0x718096
 NO_PINGS = discord.AllowedMentions.none()
 
 _MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
+_ABSOLUTE_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def clip(text: str, limit: int) -> str:
@@ -66,6 +67,12 @@ def clip_lines(text: str, limit: int) -> str:
     if in_code:
         kept.append("```")
     return "\n".join(kept) + "\n…"
+
+
+def link(url: str | None) -> str | None:
+    """``url`` when Discord takes it as an embed's link or image (absolute http or https), else None: a source
+    without ``base_url`` has relative links, and one of them would make Discord refuse the whole message."""
+    return url if url and _ABSOLUTE_URL.match(url) else None
 
 
 def escape(text: str) -> str:
