@@ -27,7 +27,7 @@ WEAK_COLOR = 0x718096
 NO_PINGS = discord.AllowedMentions.none()
 
 _MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
-_ABSOLUTE_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_ABSOLUTE_URL = re.compile(r"^https?://[^\s/$.?#]", re.IGNORECASE)  # the rest is left to Discord to judge
 
 
 def clip(text: str, limit: int) -> str:
