@@ -1,4 +1,8 @@
-"""The Discord client: registers the cogs and the commands; services come in from `bot run`."""
+"""The Discord client: adds the features (each package's ``setup``), syncs their commands, reports health.
+
+Services and the features come in from `bot run` (bot/run.py); this module imports no feature, so a
+feature may name this class in its ``setup``.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +10,36 @@ import asyncio
 import datetime as dt
 import gc
 import logging
-import secrets
+from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 from discord.ext import commands, tasks
 
-from bot.admin._cog import AdminCog
-from bot.announce._cog import AnnounceCog
-from bot.announce.discord_poster import DiscordPoster
-from bot.announce.engine import Announcer, Target
+from bot.announce.engine import Announcer
 from bot.announce.ledger import AnnounceLedger
-from bot.ask._cog import AskCog
+from bot.command_tree import CommandTree
 from bot.control import ControlServer
+from bot.discord_text import NO_PINGS
 from bot.health import write_health
 from bot.jobs import ReindexRunner
-from bot.refresh import RefreshCog
 from bot.settings import Settings
 from index.search.retriever import Retriever
 from index.store.catalog import Catalog
-from index.store.server.leases import Leases, holder_id
+from index.store.server.leases import Leases
 
 log = logging.getLogger(__name__)
 
-
-def announce_targets(settings: Settings) -> list[Target]:
-    specs = {spec.name: spec for spec in settings.source_specs()}
-    return [Target(specs[s.name], s.announce_channel_id, s.announce_role_id, s.crosspost)
-            for s in settings.sources if s.announce_channel_id]
+Feature = Callable[["BackissueBot"], Awaitable[None]]  # a feature package's setup: adds its cogs to the bot
 
 
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
-                 announce_state: AnnounceLedger | None = None, leases: Leases | None = None) -> None:
+                 announce_state: AnnounceLedger | None = None, leases: Leases | None = None,
+                 features: Sequence[Feature] = ()) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none())
+                         allowed_mentions=NO_PINGS, tree_cls=CommandTree)
         self.settings = settings
         self.retriever = retriever
         self.reader = reader
@@ -49,31 +47,14 @@ class BackissueBot(commands.Bot):
         self.control = ControlServer(settings.control_socket, runner, retriever)
         self.started = dt.datetime.now(dt.timezone.utc)
         self.announce_state = announce_state
-        self.announcer: Announcer | None = None
         self.leases = leases  # server mode: leases beside the index
+        self.announcer: Announcer | None = None  # set by the announce feature when it announces
+        self.features = tuple(features)
 
     async def setup_hook(self) -> None:
         s = self.settings
-        await self.add_cog(AskCog(self.retriever, self.reader, [x.name for x in s.sources],
-                                  rate=s.discord.ask_rate, per=s.discord.ask_per_seconds, runner=self.runner))
-        await self.add_cog(AdminCog(self.runner, s, self.reader, self.started, self.announce_state))
-        targets = announce_targets(s)
-        if targets and self.announce_state is not None:
-            self.announcer = Announcer(self.reader, self.announce_state, DiscordPoster(self), targets,
-                                       backfill=s.announce.backfill, on_edit=s.announce.on_edit)
-            # announcing rides on the refresh loop: each tick indexes what changed, then announces; it ticks
-            # often enough for both settings
-            interval = min(x for x in (s.index.refresh_seconds, s.announce.interval_seconds) if x)
-            lease = release = None
-            if self.leases is not None:  # several processes share the index: one of them announces
-                # this bot instance: holder_id() names the process, and one process may run several bots
-                leases, name = self.leases, f"announcer:{self.application_id}"
-                holder = f"{holder_id()}:{secrets.token_hex(4)}"
-                lease = lambda: leases.acquire(name, holder, ttl=max(3 * interval, 180.0), settle=0.3)  # noqa: E731
-                release = lambda: leases.release(name, holder)  # noqa: E731
-            await self.add_cog(AnnounceCog(self, self.announcer, self.runner, interval, lease=lease, release=release))
-        elif s.index.refresh_seconds:
-            await self.add_cog(RefreshCog(self, self.runner, s.index.refresh_seconds))
+        for feature in self.features:
+            await feature(self)
         # what is new or changed in the sources is indexed right away, on the reindex thread
         self.runner.start(requested_by="start", force_fetch=True)
         # load the model and the keyword index before the first question, off the event loop

@@ -6,7 +6,8 @@ import re
 
 import discord
 
-# https://discord.com/developers/docs/resources/message#create-message and .../embed-object-embed-limits
+# https://discord.com/developers/docs/resources/message#create-message and .../embed-object-embed-limits;
+# choices: .../interactions/application-commands; thread names: .../resources/channel#start-thread-without-message
 CONTENT_MAX = 2000
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -15,7 +16,10 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 EMBEDS_MAX = 10
 TOTAL_MAX = 6000  # all of a message's embeds together
-CHOICE_MAX = 100  # an autocomplete choice's name and value
+CHOICE_MAX = 100  # an autocomplete choice's name, and a string choice's value
+CHOICES_MAX = 25  # autocomplete choices in one answer
+THREAD_NAME_MAX = 100  # a thread's (a forum post's) name
+NONCE_MAX = 25  # a message nonce
 
 COLOR = 0x2B6CB0
 WEAK_COLOR = 0x718096
@@ -23,6 +27,7 @@ WEAK_COLOR = 0x718096
 NO_PINGS = discord.AllowedMentions.none()
 
 _MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
+_ABSOLUTE_URL = re.compile(r"^https?://[^\s/$.?#]", re.IGNORECASE)  # the rest is left to Discord to judge
 
 
 def clip(text: str, limit: int) -> str:
@@ -62,6 +67,12 @@ def clip_lines(text: str, limit: int) -> str:
     if in_code:
         kept.append("```")
     return "\n".join(kept) + "\n…"
+
+
+def link(url: str | None) -> str | None:
+    """``url`` when Discord takes it as an embed's link or image (absolute http or https), else None: a source
+    without ``base_url`` has relative links, and one of them would make Discord refuse the whole message."""
+    return url if url and _ABSOLUTE_URL.match(url) else None
 
 
 def escape(text: str) -> str:

@@ -15,7 +15,8 @@ import aiohttp
 import discord
 import yarl
 
-from bot.client import BackissueBot
+from bot import admin, announce, ask
+from bot.client import BackissueBot, Feature
 from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
 from bot.jobs import ReindexRunner
 from bot.services import Services, build_services, open_announce_state
@@ -25,6 +26,7 @@ from index.search.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
+FEATURES: tuple[Feature, ...] = (ask.setup, admin.setup, announce.setup)  # each package adds its own cogs
 
 
 def discord_token(settings: Settings) -> str | None:
@@ -58,7 +60,8 @@ def wired_bot(settings: Settings, services: Services, *,
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
     bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
-                       reader=reader, runner=runner, announce_state=announce_state, leases=services.leases())
+                       reader=reader, runner=runner, announce_state=announce_state, leases=services.leases(),
+                       features=FEATURES)
     try:
         yield bot
     finally:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.discord_api import DiscordTestServer
+from tests.discord_api import DiscordTestServer, InteractionRecord
+from tests.discord_api.limits import EPHEMERAL, LOADING
 
 pytestmark = [pytest.mark.discord]
 
@@ -121,4 +123,24 @@ def test_faults_are_counted_only_when_an_answer_reaches_the_client():
                 await call("POST", f"/channels/{ch}/messages", json={"content": "c"})
             assert [m["content"] for m in server.channel_messages[ch]] == ["c"]  # stored, the answer lost
             assert server.statuses == {503: 1, 429: 1} and server.injected.cut_off == 1
+    run(scenario())
+
+
+def test_the_first_follow_up_after_a_deferred_response_edits_the_loading_message():
+    """Discord documents it for backwards compatibility: no new message, and the defer's visibility is kept."""
+    async def scenario():
+        async with api() as (server, call):
+            rec = InteractionRecord(id=server.snowflake(), token="aW50ZXJhY3Rpb24" + "x" * 40, type=2, data={},
+                                    user_id=server.snowflake(), created=time.monotonic())
+            server.interactions[rec.id] = rec
+            assert (await call("POST", f"/interactions/{rec.id}/{rec.token}/callback", json={"type": 5}))[0] == 204
+            assert rec.original is not None and rec.original["flags"] & LOADING
+            status, first = await call("POST", f"/webhooks/{server.app_id}/{rec.token}",
+                                       json={"content": "only for you?", "flags": EPHEMERAL})
+            assert status == 200 and first["id"] == rec.original["id"] and rec.followups == []
+            assert first["content"] == "only for you?" and not first["flags"] & (EPHEMERAL | LOADING)
+            status, second = await call("POST", f"/webhooks/{server.app_id}/{rec.token}",
+                                        json={"content": "now only for you", "flags": EPHEMERAL})
+            assert status == 200 and second["id"] != first["id"] and second["flags"] & EPHEMERAL
+            assert [m["content"] for m in rec.messages] == ["only for you?", "now only for you"]
     run(scenario())

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.admin.render import reindex_reply, status_embed
 from bot.announce.ledger import AnnounceLedger
+from bot.command_tree import Refusal
 from bot.discord_text import NO_PINGS
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
@@ -33,25 +34,19 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="reindex", description="Index new and changed issues now (administrators)")
     @app_commands.describe(full="Rebuild the whole index from scratch")
     @app_commands.default_permissions(administrator=True)
+    @app_commands.checks.has_permissions(administrator=True)  # default_permissions only hides the command
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
-        # default_permissions only hides the command; check again here
-        if not interaction.permissions.administrator:
-            await interaction.response.send_message("Only server administrators can reindex.", ephemeral=True)
-            return
         future = self.runner.start(full=full, requested_by=str(interaction.user))
         if future is None:
             job = self.runner.running
             since = f" since {job.started:%H:%M:%S} UTC" if job else ""
-            await interaction.response.send_message(
-                f"A reindex is already running{since}; I won't start a second one. Try again when it is done.",
-                ephemeral=True)
-            return
+            raise Refusal(f"A reindex is already running{since}; I won't start a second one. Try again when it is done.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             summary = await self.runner.wait(future)
             text = reindex_reply(summary)
-        except Exception as exc:  # the job logged the details
+        except Exception as exc:  # not the error handler's: the job logged it, and the reason is for the admin
             text = f"The reindex failed: {exc}"
         try:
             await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)

@@ -7,10 +7,16 @@ from typing import Any
 
 import discord
 
-from bot.discord_text import COLOR, CONTENT_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FOOTER_MAX, clip
+from bot.discord_text import COLOR, CONTENT_MAX, FIELD_VALUE_MAX, TOTAL_MAX, clip
 from bot.jobs import ReindexRunner, progress_text
 from bot.status import feed_line
 from index.indexing.summary import ReindexSummary
+
+MAX_SOURCE_FIELDS = 20  # of the 25 fields an embed may have: room for the count of the rest and the trouble
+FOOTER_SHARE = 1000  # of the 6000 characters an embed's texts share together (a long reindex error is clipped)
+SOURCE_NAME_SHARE = 100  # a source's name, of the FIELD_NAME_MAX allowed
+TROUBLE = "Announcements: needs attention"
+MORE = "More sources"
 
 
 def reindex_reply(summary: ReindexSummary) -> str:
@@ -43,27 +49,43 @@ def _ago(when: str | None) -> str:
     return when.replace("T", " ").replace("+00:00", " UTC") if when else "never"
 
 
+def _source_value(s: dict[str, Any]) -> str:
+    return (f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
+            f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
+            f" · last change seen {_ago(s.get('last_change'))}\n"
+            f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git"))
+            + (f"\n{feed_line(s['feed'])}" if s.get("feed") else "")
+            + ("\n**folder not found on the host**" if s.get("problem") else ""))
+
+
 def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner,
                  problems: list[str] | None = None) -> discord.Embed:
+    """One embed within every limit, the whole of it too: the footer and the announcer's trouble first, then the
+    sources sharing what room is left; those that do not fit are counted (``bot status`` on the host lists all)."""
     embed = discord.Embed(title="Archive index", color=COLOR)
-    for s in data["sources"][:20]:
-        embed.add_field(
-            name=clip(s["name"], FIELD_NAME_MAX),
-            value=clip(f"{s['issues']} issues · {s['sections']} sections · {s['held_back']} held back\n"
-                       f"last indexed {_ago(s['last_indexed'])} · checked {_ago(s.get('last_checked'))}"
-                       f" · last change seen {_ago(s.get('last_change'))}\n"
-                       f"newest: {s.get('newest') or 'none'}" + _git_line(s.get("git"))
-                       + (f"\n{feed_line(s['feed'])}" if s.get("feed") else "")
-                       + ("\n**folder not found on the host**" if s.get("problem") else ""), FIELD_VALUE_MAX),
-            inline=False,
-        )
-    if problems:
-        embed.add_field(name="Announcements: needs attention", value=clip("\n".join(problems), FIELD_VALUE_MAX), inline=False)
     hours, rest = divmod(int(uptime.total_seconds()), 3600)
     job = runner.running
     state = f"reindex running since {job.started:%H:%M:%S} UTC{progress_text(runner)}" if job else "idle"
     if runner.last_error:
         state += f"; last reindex failed: {runner.last_error}"
     store = "Chroma server" if str(data["store"]).startswith("http") else "embedded Chroma"  # no host paths in Discord
-    embed.set_footer(text=clip(f"model {data['model']} · {store} · up {hours} h {rest // 60} min · {state}", FOOTER_MAX))
+    footer = clip(f"model {data['model']} · {store} · up {hours} h {rest // 60} min · {state}", FOOTER_SHARE)
+    trouble = clip("\n".join(problems), FIELD_VALUE_MAX) if problems else ""
+    room = TOTAL_MAX - len(embed.title or "") - len(footer) - (len(TROUBLE) + len(trouble) if trouble else 0)
+    room -= len(MORE) + 60  # for the count of the sources left out
+    sources = data["sources"][:MAX_SOURCE_FIELDS]
+    for n, s in enumerate(sources):
+        name = clip(s["name"], SOURCE_NAME_SHARE)
+        share = min(FIELD_VALUE_MAX, room // (len(sources) - n) - len(name))
+        if share < 80:
+            break
+        value = clip(_source_value(s), share)
+        embed.add_field(name=name, value=value, inline=False)
+        room -= len(name) + len(value)
+    left_out = len(data["sources"]) - len(embed.fields)
+    if left_out:
+        embed.add_field(name=MORE, value=f"…and {left_out} more (see `bot status` on the host).", inline=False)
+    if trouble:
+        embed.add_field(name=TROUBLE, value=trouble, inline=False)
+    embed.set_footer(text=footer)
     return embed

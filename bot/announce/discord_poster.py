@@ -9,7 +9,7 @@ import logging
 import discord
 
 from bot.announce.post import Post
-from bot.discord_text import clip
+from bot.discord_text import THREAD_NAME_MAX, clip
 
 CLOCK_SLACK = 120.0  # seconds: our clock and Discord's may disagree a little
 SEARCH_MAX = 20_000  # messages read after the first attempt, at 100 a request
@@ -41,7 +41,7 @@ class DiscordPoster:
     async def _post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]:
         channel = await self._channel(channel_id)
         if isinstance(channel, discord.ForumChannel):
-            created = await channel.create_thread(name=clip(post.title, 100), content=post.content, embed=post.embed,
+            created = await channel.create_thread(name=clip(post.title, THREAD_NAME_MAX), content=post.content, embed=post.embed,
                                                   allowed_mentions=self._mentions(post))
             return created.thread.id, created.message.id
         if not isinstance(channel, discord.abc.Messageable):

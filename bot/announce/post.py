@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.discord_text import COLOR, DESCRIPTION_MAX, TITLE_MAX, clip
+from bot.discord_text import COLOR, DESCRIPTION_MAX, NONCE_MAX, TITLE_MAX, clip, link
 from index.reading.issue import Issue
 
 _HIGHLIGHT_HEADING = re.compile(r"(?i)highlight|tl;?dr|in this issue|summary|top news|key points")
@@ -45,14 +45,14 @@ def highlights(issue: Issue, limit: int = 5) -> list[str]:
 
 def make_post(issue: Issue, *, role_id: int | None = None) -> Post:
     date = issue.date.date().isoformat() if issue.date else None
-    embed = discord.Embed(title=clip(issue.title, TITLE_MAX), url=issue.url or None, color=COLOR)
+    embed = discord.Embed(title=clip(issue.title, TITLE_MAX), url=link(issue.url), color=COLOR)
     lines = [clip(issue.description, 1000)] if issue.description else []
     points = highlights(issue)
     if points:
         lines.append("\n".join(f"• {clip(p, 200)}" for p in points))
     if lines:
         embed.description = clip("\n\n".join(lines), DESCRIPTION_MAX)
-    if issue.image:
+    if link(issue.image):
         embed.set_image(url=issue.image)
     if date:
         embed.set_footer(text=f"Published {date}")
@@ -62,5 +62,5 @@ def make_post(issue: Issue, *, role_id: int | None = None) -> Post:
 
 
 def nonce_for(source: str, path: str, version: int) -> str:
-    """At most 25 characters, the same on every attempt at the same post."""
-    return hashlib.sha1(f"{source}\0{path}\0{version}".encode()).hexdigest()[:25]
+    """At most 25 characters (Discord's limit), the same on every attempt at the same post."""
+    return hashlib.sha1(f"{source}\0{path}\0{version}".encode()).hexdigest()[:NONCE_MAX]

@@ -1,1 +1,18 @@
 """The /ask feature: the cog and the pure rendering of answers into Discord messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.client import BackissueBot
+
+
+async def setup(bot: BackissueBot) -> None:
+    """Add /ask, searching with the bot's retriever and reader; each reader may ask ``ask_rate`` questions per
+    ``ask_per_seconds``."""
+    from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
+
+    s = bot.settings
+    await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources],
+                             rate=s.discord.ask_rate, per=s.discord.ask_per_seconds, runner=bot.runner))

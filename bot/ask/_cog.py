@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ask.render import Rendered, render_answer, render_error
-from bot.discord_text import CHOICE_MAX, CONTENT_MAX, NO_PINGS, clip
+from bot.ask.render import Rendered, render_answer
+from bot.command_tree import Refusal
+from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
-
-log = logging.getLogger(__name__)
 
 
 def _day(value: str | None, name: str) -> dt.date | None:
     try:
         return parse_day(value.strip() if value else None)
     except ValueError:
-        raise ValueError(f"`{name}` must be a date like 2024-10-26.") from None
+        raise Refusal(f"`{name}` must be a date like 2024-10-26.") from None
+
+
+def _per_reader(interaction: discord.Interaction) -> app_commands.Cooldown:
+    """``ask_rate`` questions per ``ask_per_seconds``, from the settings the cog was built with."""
+    cog = interaction.command.binding  # type: ignore[union-attr]  # the AskCog this /ask belongs to
+    return app_commands.Cooldown(cog.rate, cog.per)
+
+
+def _reader(interaction: discord.Interaction) -> tuple[int | None, int]:
+    return interaction.application_id, interaction.user.id  # per bot too: one process may run several
 
 
 class AskCog(commands.Cog):
@@ -34,14 +42,23 @@ class AskCog(commands.Cog):
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
-        self.rate, self.per = rate, per
-        self._buckets: dict[int, app_commands.Cooldown] = {}
+        self.rate, self.per = rate, per  # read by the cooldown (discord.py's, which forgets idle readers)
 
-    def _retry_after(self, user_id: int) -> float | None:
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
-        return bucket.update_rate_limit()
+    def _filters(self, source: str | None, issue: str | None, since: str | None, until: str | None) -> Filters:
+        try:
+            # a choice's value is at most CHOICE_MAX long: a title that long was cut, so it names the issue's start
+            filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),
+                              until=_day(until, "until"), issue_title_prefix=len(issue or "") == CHOICE_MAX)
+        except BackwardsRange as exc:
+            raise Refusal(f"The date range is backwards: `since` ({exc.since}) comes after `until` ({exc.until}). "
+                          "Swap them and ask again.") from None
+        if source and source not in self.sources:
+            raise Refusal(f"There is no newsletter called `{discord.utils.escape_markdown(source)}` here. "
+                          f"Sources: {', '.join(self.sources)}.")
+        return filters
 
     @app_commands.command(name="ask", description="Ask a question about the newsletter's past issues")
+    @app_commands.checks.dynamic_cooldown(_per_reader, key=_reader)
     @app_commands.describe(
         question="What you want to know",
         source="Only this newsletter",
@@ -62,34 +79,11 @@ class AskCog(commands.Cog):
         results: app_commands.Range[int, 1, MAX_K] = 3,
         private: bool = False,
     ) -> None:
-        retry = self._retry_after(interaction.user.id)
-        if retry is not None:
-            await interaction.response.send_message(
-                f"You're asking faster than I can look things up — try again in {retry:.0f} s.", ephemeral=True)
-            return
-        try:
-            filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),
-                              until=_day(until, "until"), issue_title_prefix=len(issue or "") == CHOICE_MAX)
-        except BackwardsRange as exc:
-            await interaction.response.send_message(
-                f"The date range is backwards: `since` ({exc.since}) comes after `until` ({exc.until}). "
-                "Swap them and ask again.", ephemeral=True)
-            return
-        except ValueError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
-            return
-        if source and source not in self.sources:
-            await interaction.response.send_message(
-                clip(f"There is no newsletter called `{discord.utils.escape_markdown(source)}` here. "
-                     f"Sources: {', '.join(self.sources)}.", CONTENT_MAX), ephemeral=True, allowed_mentions=NO_PINGS)
-            return
+        filters = self._filters(source, issue, since, until)
         await interaction.response.defer(ephemeral=private, thinking=True)
-        try:
-            answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
-            rendered = render_answer(answer)
-        except Exception:
-            log.exception("search failed for /ask")
-            rendered = render_error(question)
+        # a failing search reaches the command tree's error handler: it tells the reader and logs it once
+        answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
+        rendered = render_answer(answer)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
@@ -109,10 +103,10 @@ class AskCog(commands.Cog):
             label = clip(f"{title} ({date})" if date else title, CHOICE_MAX)
             value = path if len(path) <= CHOICE_MAX else title[:CHOICE_MAX]  # a title cut: /ask takes it as a prefix
             choices.append(app_commands.Choice(name=label, value=value))
-            if len(choices) == 25:
+            if len(choices) == CHOICES_MAX:
                 break
         return choices
 
     @ask.autocomplete("source")
     async def _source_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=s, value=s) for s in self.sources if current.lower() in s.lower()][:25]
+        return [app_commands.Choice(name=s, value=s) for s in self.sources if current.lower() in s.lower()][:CHOICES_MAX]

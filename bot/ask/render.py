@@ -19,6 +19,7 @@ from bot.discord_text import (
     clip,
     clip_lines,
     escape,
+    link,
 )
 from index.search.retriever import Answer, Result
 
@@ -46,7 +47,7 @@ def _embed(result: Result, weak: bool) -> discord.Embed:
     heading = "**" + _FORMAT_CHARS.sub(r"\\\1", clip(path, 300)) + "**"
     snippet = result.snippet or "(no text)"
     description = clip_lines(f"{heading}\n{snippet}", DESCRIPTION_MAX)
-    embed = discord.Embed(title=title, url=result.url, description=description, color=WEAK_COLOR if weak else COLOR)
+    embed = discord.Embed(title=title, url=link(result.url), description=description, color=WEAK_COLOR if weak else COLOR)
     embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else ""), FOOTER_MAX))
     return embed
 
@@ -77,7 +78,3 @@ def render_answer(answer: Answer) -> Rendered:
         total += size
     return Rendered(clip(content, CONTENT_MAX), embeds)
 
-
-def render_error(question: str) -> Rendered:
-    return Rendered(f"**Q:** {quote_question(question)}\nSorry, something went wrong while searching. "
-                    "The server's log has the details.")

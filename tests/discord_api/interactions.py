@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_api.gateway import DEFAULT_PERMISSIONS, Gateway
-from tests.discord_api.limits import EPHEMERAL, DiscordError, check_choices, check_commands, check_message
+from tests.discord_api.limits import EPHEMERAL, LOADING, DiscordError, check_choices, check_commands, check_message
 from tests.discord_api.wire import json_response as _json
 from tests.discord_api.wire import now_iso as _now_iso
 from tests.discord_api.wire import reply
@@ -118,7 +118,7 @@ class InteractionRoutes(Gateway):
             "response_message_ephemeral": rec.ephemeral}}
         if kind in (4, 5):
             rec.original = self._message(self.channel_id, data if kind == 4 else {}, webhook=True,
-                                         flags=(EPHEMERAL if rec.ephemeral else 0) | (128 if kind == 5 else 0))
+                                         flags=(EPHEMERAL if rec.ephemeral else 0) | (LOADING if kind == 5 else 0))
             callback["interaction"]["response_message_id"] = rec.original["id"]
             callback["resource"] = {"type": kind, "message": reply(rec.original)}
             if kind == 4:
@@ -139,6 +139,15 @@ class InteractionRoutes(Gateway):
         except DiscordError as exc:
             rec.errors.append(exc.body)
             raise
+        loading = rec.original
+        if rec.response_type == 5 and loading is not None and loading["flags"] & LOADING:
+            # Discord's documented backwards compatibility: the first follow-up after a deferred response edits
+            # the loading message; no new message, and its ephemeral state stays the defer's
+            loading.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
+            loading["flags"] &= ~LOADING
+            loading["edited_timestamp"] = _now_iso()
+            rec.final.set()
+            return _json(reply(loading))
         msg = self._message(self.channel_id, body, webhook=True)
         rec.followups.append(msg)
         rec.final.set()
@@ -169,7 +178,7 @@ class InteractionRoutes(Gateway):
             rec.errors.append(exc.body)
             raise
         target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
-        target["flags"] = target.get("flags", 0) & ~128  # no longer "thinking"
+        target["flags"] = target.get("flags", 0) & ~LOADING  # no longer "thinking"
         target["edited_timestamp"] = _now_iso()
         rec.final.set()
         return _json(reply(target))

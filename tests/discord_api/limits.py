@@ -27,6 +27,7 @@ COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_DESCRIPTION_MAX = 100
 COMMAND_OPTIONS_MAX = 25
 EPHEMERAL = 1 << 6
+LOADING = 1 << 7  # a deferred response's message while the app is "thinking"
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
@@ -141,7 +142,11 @@ def check_commands(commands: Any) -> None:
         raise DiscordError(400, 50035, "Invalid Form Body", _error("_", "BASE_TYPE_BAD_LIST", "Must be a list of at most 100."))
     for n, c in enumerate(commands):
         name = c.get("name", "")
-        if not COMMAND_NAME.match(name) or name != name.lower():
+        if c.get("type", 1) == 1:  # slash commands: lower case, no spaces
+            valid = bool(COMMAND_NAME.match(name)) and name == name.lower()
+        else:  # user and message commands "may be mixed case and can include spaces"
+            valid = isinstance(name, str) and 1 <= len(name) <= 32
+        if not valid:
             errors.add(f"{n}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         if c.get("type", 1) == 1:
             _length(errors, f"{n}.description", c.get("description"), COMMAND_DESCRIPTION_MAX, 1)
