@@ -18,8 +18,10 @@ from bot.announce.engine import Announcer, Target
 from bot.announce.ledger import AnnounceLedger
 from bot.ask._cog import AskCog
 from bot.control import ControlServer
+from bot.converse._cog import add_converse
 from bot.health import write_health
 from bot.jobs import ReindexRunner
+from bot.ratelimit import ReaderLimit
 from bot.refresh import RefreshCog
 from bot.settings import Settings
 from index.search.retriever import Retriever
@@ -40,6 +42,7 @@ class BackissueBot(commands.Bot):
                  announce_state: AnnounceLedger | None = None, leases: Leases | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
+        intents.guild_messages, intents.message_content = True, settings.discord.message_content  # bot.converse
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=discord.AllowedMentions.none())
         self.settings = settings
@@ -51,11 +54,13 @@ class BackissueBot(commands.Bot):
         self.announce_state = announce_state
         self.announcer: Announcer | None = None
         self.leases = leases  # server mode: leases beside the index
+        self.limit = ReaderLimit(settings.discord.ask_rate, settings.discord.ask_per_seconds)  # every way of asking
 
     async def setup_hook(self) -> None:
         s = self.settings
         await self.add_cog(AskCog(self.retriever, self.reader, [x.name for x in s.sources],
-                                  rate=s.discord.ask_rate, per=s.discord.ask_per_seconds, runner=self.runner))
+                                  runner=self.runner, limit=self.limit))
+        await add_converse(self, self.retriever, self.limit, self.runner)
         await self.add_cog(AdminCog(self.runner, s, self.reader, self.started, self.announce_state))
         targets = announce_targets(s)
         if targets and self.announce_state is not None:
@@ -91,6 +96,9 @@ class BackissueBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("synced %d global commands (Discord may take a while to show them)", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No text commands: a mention is a question (bot.converse), never a command name."""
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))

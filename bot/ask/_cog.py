@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.ask.render import Rendered, render_answer, render_error
 from bot.discord_text import CHOICE_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
+from bot.ratelimit import ReaderLimit, too_fast
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
 
@@ -29,17 +30,12 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *, rate: int = 4,
-                 per: float = 30.0, runner: ReindexRunner | None = None) -> None:
+                 per: float = 30.0, runner: ReindexRunner | None = None, limit: ReaderLimit | None = None) -> None:
         self.runner = runner
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
-        self.rate, self.per = rate, per
-        self._buckets: dict[int, app_commands.Cooldown] = {}
-
-    def _retry_after(self, user_id: int) -> float | None:
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
-        return bucket.update_rate_limit()
+        self.limit = limit or ReaderLimit(rate, per)  # shared with the other ways of asking
 
     @app_commands.command(name="ask", description="Ask a question about the newsletter's past issues")
     @app_commands.describe(
@@ -62,10 +58,9 @@ class AskCog(commands.Cog):
         results: app_commands.Range[int, 1, MAX_K] = 3,
         private: bool = False,
     ) -> None:
-        retry = self._retry_after(interaction.user.id)
+        retry = self.limit.retry_after(interaction.user.id)
         if retry is not None:
-            await interaction.response.send_message(
-                f"You're asking faster than I can look things up — try again in {retry:.0f} s.", ephemeral=True)
+            await interaction.response.send_message(too_fast(retry), ephemeral=True)
             return
         try:
             filters = Filters(source=source or None, issue=issue or None, since=_day(since, "since"),

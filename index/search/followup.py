@@ -1,0 +1,85 @@
+"""A follow-up question, answered in the context of the conversation it follows, without a language model.
+
+"who released it, and is the code out?" says nothing about what "it" is: ranked alone it finds
+sections about releases and code in general. Joined to the question it follows ("what is layer
+skip"), it finds the section the reader means. Joined alone, though, an older topic would drown a
+follow-up that changes the subject. So the follow-up is ranked several ways and the rankings fused:
+
+- the new message alone (weight 1);
+- the new message joined to each earlier question, newest first, each older turn weighted less
+  (``JOINED_WEIGHT * AGE_DECAY ** age``);
+
+fused by weighted reciprocal rank, so no ranking's score scale dominates. The earlier filters are
+the caller's to pass on (the conversation keeps them). The no-match decision takes the most
+hopeful of the variants: a follow-up is answered when any of its readings is.
+
+Pure: plain arguments in, an :class:`~index.search.retriever.Answer` out; it knows nothing of Discord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from index.search.judge import Verdict, is_question, judge
+from index.search.query import read_question
+from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse
+
+JOINED_WEIGHT = 1.0  # the follow-up joined to the question just before it, against the follow-up alone (1)
+AGE_DECAY = 0.5  # each turn further back counts this much less
+RRF_K = 20  # reciprocal-rank constant: small, so the top few places of each ranking matter most
+DEPTH = 50  # places of each ranking that take part in the fusion
+
+
+def readings(message: str, earlier: Sequence[str]) -> list[tuple[str, float]]:
+    """The texts a follow-up is ranked as, with their weights: alone, then joined to each earlier turn.
+
+    ``earlier``: the conversation's questions, oldest first (as asked; Discord syntax is set aside here).
+    """
+    text = read_question(message).text
+    out = [(text, 1.0)] if text else []
+    for age, previous in enumerate(reversed(earlier)):
+        before = read_question(previous).text
+        if before and text:
+            out.append((f"{before} {text}", JOINED_WEIGHT * AGE_DECAY ** age))
+    return out
+
+
+def search_followup(retriever: Retriever, message: str, earlier: Sequence[str], k: int = 3,
+                    filters: Filters | None = None) -> Answer:
+    """The sections that answer ``message`` in the context of ``earlier`` questions (oldest first).
+
+    With no earlier turn this is :meth:`Retriever.search`. ``Answer.query`` is ``message`` as asked.
+    """
+    filters = filters or Filters()
+    if not earlier:
+        return retriever.search(message, k, filters)
+    query = read_question(message)
+    if not query.original:
+        return Answer(query.original, True, [], "the question is empty")
+    if query.empty:
+        return Answer(query.original, True, [], "the question has no words besides mentions, emoji and links")
+    k = max(1, min(MAX_K, k))
+    with retriever.exclusive():
+        combined: dict[int, float] = {}
+        verdicts: list[Verdict] = []
+        terms_seen: list[str] = []
+        best_text = query.text
+        best_weight = -1.0
+        table = None
+        for text, weight in readings(message, earlier):
+            table, q_terms, lexical, dense, mask = retriever.rankings(text, filters)
+            fused = fuse(lexical, dense, question_like=is_question(text), link_share=table.link_share)
+            verdicts.append(judge(table.lexical, read_question(text), lexical, dense, fused, mask))
+            for place, idx in enumerate(sorted(fused, key=lambda i: -fused[i])[:DEPTH]):
+                combined[idx] = combined.get(idx, 0.0) + weight / (RRF_K + place + 1)
+            terms_seen += [t for t in q_terms if t not in terms_seen]
+            if weight > best_weight and text != query.text:
+                best_text, best_weight = text, weight
+        if table is None:
+            return Answer(query.original, True, [], "the question is empty")
+        answered = [v for v in verdicts if not v.no_match]
+        verdict = answered[0] if answered else verdicts[0]
+        chosen = sorted(combined, key=lambda i: -combined[i])[:k]
+        # snippets pick the sentences closest to the follow-up read in its context
+        results = retriever.results(table, chosen, combined, terms_seen, best_text)
+    return Answer(query.original, verdict.no_match, results, verdict.reason)
