@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 
 import discord
 from discord.ext import commands
@@ -80,12 +79,11 @@ class ConverseCog(commands.Cog):
         await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None)
 
     async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
-        conversation = conversation or Conversation(secrets.token_hex(8), (), Filters())
+        conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
         try:
-            async with message.channel.typing():
-                answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
-                                                 conversation.filters)
+            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
+                                             conversation.filters)
             rendered = render_answer(answer)
         except Exception:
             log.exception("search failed for a message question")
@@ -99,7 +97,7 @@ class ConverseCog(commands.Cog):
         if sent is None:
             return
         keys = [sent.id] + ([message.channel.id] if isinstance(message.channel, discord.Thread) and earlier else [])
-        await asyncio.to_thread(self.store.save, conversation.with_turn(decision.question), keys)
+        await asyncio.to_thread(self.store.save, conversation.then(sent.id, decision.question), keys)
 
     async def _send(self, message: discord.Message, rendered: Rendered) -> discord.Message | None:
         """Reply to ``message``, pinging no one; None when Discord refuses (no permission, message gone)."""

@@ -1,9 +1,11 @@
 """Conversations on disk: what a follow-up needs of the questions before it, bounded and expiring.
 
-A conversation is found by any of its keys: the id of each answer the bot posted in it (a reply
-names the message it answers) and the id of a thread it lives in (a thread started from an answer
-has that answer's id, so replying in it needs no extra key). It keeps the last :data:`MAX_TURNS`
-questions and the filters of the first, and is forgotten :data:`TTL_SECONDS` after its last turn.
+Each answer the bot posts records the conversation as it stands at that answer (a reply to an older
+answer follows up on that answer, not on whatever was asked after it), found by its keys: the
+answer's message id (a reply names the message it answers) and the id of the thread it is in (a
+thread started from an answer has that answer's id, so no extra key is needed; a later answer in
+the thread takes the thread's key over). It keeps the last :data:`MAX_TURNS` questions and the
+filters of the first, and is forgotten :data:`TTL_SECONDS` after it was recorded.
 
 :class:`ConversationStore` is the seam: :class:`SqliteConversations` keeps them in SQLite in the data
 folder (embedded mode); a server-mode store only has to offer the same three methods.
@@ -27,7 +29,6 @@ from index.store.migrations import Migrations, run_script
 
 MAX_TURNS = 4  # earlier questions a follow-up is read with
 TTL_SECONDS = 24 * 3600.0
-MAX_KEYS = 20  # answer messages that lead back to one conversation
 
 STEPS = Migrations()
 
@@ -51,12 +52,13 @@ def m001_conversations(db: sqlite3.Connection) -> None:
 
 @dataclass(frozen=True)
 class Conversation:
-    id: str
+    id: str  # the id of the answer it stands at
     turns: tuple[str, ...] = ()
     filters: Filters = field(default_factory=Filters)
 
-    def with_turn(self, question: str) -> Conversation:
-        return replace(self, turns=(*self.turns, question)[-MAX_TURNS:])
+    def then(self, answer_id: int, question: str) -> Conversation:
+        """The conversation as it stands at answer ``answer_id`` to ``question``."""
+        return replace(self, id=str(answer_id), turns=(*self.turns, question)[-MAX_TURNS:])
 
 
 def _filters_json(f: Filters) -> str:
@@ -122,10 +124,6 @@ class SqliteConversations:
                 for key in keys:
                     self._db.execute("INSERT OR REPLACE INTO conversation_keys (key, conversation) VALUES (?, ?)",
                                      (int(key), conversation.id))
-                self._db.execute(  # bounded: the oldest answers of a long conversation stop leading to it
-                    "DELETE FROM conversation_keys WHERE conversation = ? AND key NOT IN"
-                    " (SELECT key FROM conversation_keys WHERE conversation = ? ORDER BY key DESC LIMIT ?)",
-                    (conversation.id, conversation.id, MAX_KEYS))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
