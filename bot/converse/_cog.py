@@ -40,8 +40,8 @@ class ConverseCog(commands.Cog):
 
     def _incoming(self, me: discord.ClientUser, message: discord.Message) -> tuple[Incoming, list[int]]:
         ref = message.reference
-        reply_to = ref.message_id if ref is not None and ref.message_id and ref.channel_id == message.channel.id \
-            else None
+        is_reply = ref is not None and ref.type is discord.MessageReferenceType.reply  # not a forward
+        reply_to = ref.message_id if is_reply and ref.message_id and ref.channel_id == message.channel.id else None
         replied = ref.resolved if ref is not None and isinstance(ref.resolved, discord.Message) else None
         keys = ([reply_to] if reply_to else []) + ([message.channel.id] if isinstance(message.channel, discord.Thread)
                                                    else [])
