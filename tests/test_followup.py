@@ -51,8 +51,8 @@ def test_the_earlier_filters_still_apply(retriever):
 
 def test_older_turns_count_less_and_discord_syntax_is_no_part_of_a_reading():
     got = readings("<@123> and who made it?", ["what is fineweb", "what is layer skip <:skip:42>"])
-    assert got == [("and who made it?", 1.0), ("what is layer skip and who made it?", 1.0),
-                   ("what is fineweb and who made it?", 0.5)]
+    assert got == [("and who made it?", 1.0), ("what is layer skip and who made it?", 2.0),
+                   ("what is fineweb and who made it?", 1.0)]
 
 
 def test_conversations_are_bounded_expire_and_outlive_the_connection(tmp_path):
