@@ -22,6 +22,7 @@ from bot.control import ControlServer
 from bot.discord_text import NO_PINGS
 from bot.health import write_health
 from bot.jobs import ReindexRunner
+from bot.ratelimit import ReaderLimit
 from bot.settings import Settings
 from index.search.retriever import Retriever
 from index.store.catalog import Catalog
@@ -38,6 +39,7 @@ class BackissueBot(commands.Bot):
                  features: Sequence[Feature] = ()) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
+        intents.guild_messages, intents.message_content = True, settings.discord.message_content  # bot.converse
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, tree_cls=CommandTree)
         self.settings = settings
@@ -49,6 +51,7 @@ class BackissueBot(commands.Bot):
         self.announce_state = announce_state
         self.leases = leases  # server mode: leases beside the index
         self.announcer: Announcer | None = None  # set by the announce feature when it announces
+        self.limit = ReaderLimit(settings.discord.ask_rate, settings.discord.ask_per_seconds)  # every way of asking
         self.features = tuple(features)
 
     async def setup_hook(self) -> None:
@@ -72,6 +75,9 @@ class BackissueBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("synced %d global commands (Discord may take a while to show them)", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No text commands: a mention is a question (bot.converse), never a command name."""
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))

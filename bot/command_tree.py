@@ -13,10 +13,10 @@ import discord
 from discord import app_commands
 
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.ratelimit import too_fast
 
 log = logging.getLogger(__name__)
 
-COOLDOWN = "You're asking faster than I can look things up — try again in {retry:.0f} s."
 FAILED = "Sorry, something went wrong with /{command}. The server's log has the details."
 
 
@@ -29,7 +29,7 @@ def describe(error: app_commands.AppCommandError, command: str) -> tuple[str, bo
     if isinstance(error, Refusal):
         return str(error), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return COOLDOWN.format(retry=error.retry_after), True
+        return too_fast(error.retry_after), True
     if isinstance(error, app_commands.MissingPermissions):
         if "administrator" in error.missing_permissions:
             return f"Only server administrators can use /{command}.", True

@@ -119,6 +119,9 @@ class DiscordSettings(_Section):
     dev_guild_id: int | None = Field(default=None, ge=1)
     ask_rate: int = Field(default=4, ge=1, le=100)
     ask_per_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # the privileged Message Content intent (switch it on in the Developer Portal first): then any message in
+    # the thread of an answer is a follow-up, not only replies and mentions
+    message_content: bool = False
     api_base: str = ""
     gateway_url: str = ""
 

@@ -10,9 +10,8 @@ if TYPE_CHECKING:
 
 async def setup(bot: BackissueBot) -> None:
     """Add /ask, searching with the bot's retriever and reader; each reader may ask ``ask_rate`` questions per
-    ``ask_per_seconds``."""
+    ``ask_per_seconds``, however they ask (``bot.limit``)."""
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
 
     s = bot.settings
-    await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources],
-                             rate=s.discord.ask_rate, per=s.discord.ask_per_seconds, runner=bot.runner))
+    await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner))

@@ -14,6 +14,7 @@ from bot.ask.render import Rendered, render_answer
 from bot.command_tree import Refusal
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
+from bot.ratelimit import limited
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
 
@@ -25,24 +26,13 @@ def _day(value: str | None, name: str) -> dt.date | None:
         raise Refusal(f"`{name}` must be a date like 2024-10-26.") from None
 
 
-def _per_reader(interaction: discord.Interaction) -> app_commands.Cooldown:
-    """``ask_rate`` questions per ``ask_per_seconds``, from the settings the cog was built with."""
-    cog = interaction.command.binding  # type: ignore[union-attr]  # the AskCog this /ask belongs to
-    return app_commands.Cooldown(cog.rate, cog.per)
-
-
-def _reader(interaction: discord.Interaction) -> tuple[int | None, int]:
-    return interaction.application_id, interaction.user.id  # per bot too: one process may run several
-
-
 class AskCog(commands.Cog):
-    def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *, rate: int = 4,
-                 per: float = 30.0, runner: ReindexRunner | None = None) -> None:
+    def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
+                 runner: ReindexRunner | None = None) -> None:
         self.runner = runner
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
-        self.rate, self.per = rate, per  # read by the cooldown (discord.py's, which forgets idle readers)
 
     def _filters(self, source: str | None, issue: str | None, since: str | None, until: str | None) -> Filters:
         try:
@@ -58,7 +48,7 @@ class AskCog(commands.Cog):
         return filters
 
     @app_commands.command(name="ask", description="Ask a question about the newsletter's past issues")
-    @app_commands.checks.dynamic_cooldown(_per_reader, key=_reader)
+    @limited()  # the bot's per-reader limit, shared with every other way of asking
     @app_commands.describe(
         question="What you want to know",
         source="Only this newsletter",

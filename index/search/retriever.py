@@ -249,6 +249,16 @@ class Retriever:
                     lexical[i] = float(lex_scores[i])
         return t, q_terms, lexical, dense, mask
 
+    def exclusive(self) -> threading.Lock:
+        """The lock one search holds from its rankings to its snippets (see ``index.search.followup``)."""
+        return self._search_lock
+
+    def results(self, t: _Table, chosen: Sequence[int], scores: dict[int, float], q_terms: Sequence[str],
+                question: str) -> list[Result]:
+        """The sections ``chosen`` (indices into ``t``) as results, snippets picked for ``question``."""
+        closeness = self._closeness(question)
+        return [self._result(t, i, scores[i], q_terms, closeness) for i in chosen]
+
     def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
         with self._search_lock:
             return self._search(question, k, filters)
@@ -264,8 +274,7 @@ class Retriever:
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
         chosen = sorted(fused, key=lambda i: -fused[i])[:k]
-        closeness = self._closeness(query.text)
-        results = [self._result(t, i, fused[i], q_terms, closeness) for i in chosen]
+        results = self.results(t, chosen, fused, q_terms, query.text)
         return Answer(query.original, verdict.no_match, results, verdict.reason)
 
     def _closeness(self, question: str) -> Callable[[list[str]], list[float]]:

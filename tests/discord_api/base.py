@@ -78,6 +78,12 @@ class ServerBase:
     def _writable(self, channel: str) -> dict[str, Any]:
         if channel in self.forbidden:
             raise DiscordError(403, 50001, "Missing Access")
+        for thread in self.threads:
+            if thread["id"] == channel:  # sending in an archived (not locked) thread unarchives it
+                if thread["thread_metadata"]["locked"]:
+                    raise DiscordError(403, 50083, "Thread is archived")
+                thread["thread_metadata"]["archived"] = False
+                return thread
         if channel not in self.channels:
             raise DiscordError(404, 10003, "Unknown Channel")
         return self.channels[channel]

@@ -23,6 +23,7 @@ class Gateway(ServerBase):
     owner: dict[str, Any]
     _ws: web.WebSocketResponse | None
     _seq: int
+    intents: int
 
     async def _send(self, op: int, d: Any, t: str | None = None) -> None:
         assert self._ws is not None
@@ -49,6 +50,7 @@ class Gateway(ServerBase):
                 if data["d"].get("token") != self.token:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
+                self.intents = int(data["d"].get("intents", 0))
                 await self._ready()
             elif op == 6:  # resume: not supported here, ask for a new session
                 await self._send(9, False)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -29,6 +30,8 @@ def _snowflake_param(q: Any, name: str) -> int:
 
 
 class MessageRoutes(ServerBase):
+    _store_message: Any  # chat.py
+    deliver: Any
     crossposted: set[str]
     history_reads: int  # Get Channel Messages requests answered
 
@@ -81,10 +84,10 @@ class MessageRoutes(ServerBase):
                 if (old.get("nonce") == nonce and old["author"]["id"] == self.bot_user["id"]
                         and time.monotonic() - old["_created"] < self.nonce_window):
                     return await self.injected.late_answer(fault, request, _json(reply(old)))
-        msg = self._message(channel, body)
-        messages.append(msg)
+        msg = self._store_message(channel, body, author=self.bot_user)  # a reply: validated, referenced
         if self.on_message_stored is not None:
             self.on_message_stored(msg)
+        asyncio.get_running_loop().create_task(self.deliver(msg))  # Discord sends a bot its own messages too
         return await self.injected.late_answer(fault, request, _json(reply(msg)))
 
     async def _channel_history(self, request: web.Request) -> web.StreamResponse:

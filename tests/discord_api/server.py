@@ -7,7 +7,8 @@ error body, and is also recorded in ``rejected`` so a test can fail on it. Every
 the bot receives is counted by status in ``statuses``. Interactions must be acknowledged within
 3 s (afterwards: 404, code 10062), as on Discord. The parts: ``messages.py`` (channels, messages,
 history), ``threads.py`` (forum posts, thread listings), ``interactions.py`` (commands,
-interactions), ``gateway.py``, ``faults.py`` (what a test injects into posts).
+interactions), ``chat.py`` (readers' messages, replies, threads from messages), ``gateway.py``,
+``faults.py`` (what a test injects into posts).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_api.base import FORUM
+from tests.discord_api.chat import ChatRoutes
 from tests.discord_api.faults import Faults
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import DiscordError
@@ -34,7 +36,7 @@ API = "/api/v10"
 __all__ = ["DiscordTestServer", "InteractionRecord"]
 
 
-class DiscordTestServer(InteractionRoutes, MessageRoutes, ThreadRoutes):
+class DiscordTestServer(InteractionRoutes, MessageRoutes, ThreadRoutes, ChatRoutes):
     def __init__(self, *, token: str = "test-token.abc.def", heartbeat_interval_ms: int = 1000) -> None:
         super().__init__()
         self.token = token
@@ -66,6 +68,8 @@ class DiscordTestServer(InteractionRoutes, MessageRoutes, ThreadRoutes):
         self.history_reads = 0
         self.thread_lookups = 0
         self.heartbeats = []
+        self.intents = 0  # the bot session's, from IDENTIFY
+        self.known_users = {}  # id -> user object, for mentions
         self.identified = asyncio.Event()
         self.synced = asyncio.Event()
         self._ws = None
@@ -117,6 +121,7 @@ class DiscordTestServer(InteractionRoutes, MessageRoutes, ThreadRoutes):
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit_webhook_message)
         self.add_routes(r, API)
         self.add_thread_routes(r, API)
+        self.add_chat_routes(r, API)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

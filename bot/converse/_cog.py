@@ -1,0 +1,110 @@
+"""Ask by mention, follow up by reply or in the thread of an answer: read the message, search off the loop, reply.
+
+Thin by design: what a message asks is :mod:`bot.converse.addressing`, follow-up retrieval is
+:mod:`index.search.followup`, the conversations are :mod:`bot.converse.state`, answers look like /ask's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.ask.render import Rendered, quote_question, render_answer, render_error
+from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
+from bot.converse.state import Conversation, ConversationStore
+from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.jobs import ReindexRunner, indexing_notice
+from bot.ratelimit import ReaderLimit, too_fast
+from index.search.followup import search_followup
+from index.search.retriever import Filters, Retriever
+
+log = logging.getLogger(__name__)
+
+
+class ConverseCog(commands.Cog):
+    def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
+                 runner: ReindexRunner | None = None, plain_in_threads: bool = False) -> None:
+        self.bot = bot
+        self.retriever = retriever
+        self.store = store
+        self.limit = limit
+        self.runner = runner
+        self.plain_in_threads = plain_in_threads
+
+    async def cog_unload(self) -> None:
+        self.store.close()
+
+    def _incoming(self, me: discord.ClientUser, message: discord.Message) -> tuple[Incoming, list[int]]:
+        ref = message.reference
+        is_reply = ref is not None and ref.type is discord.MessageReferenceType.reply  # not a forward
+        reply_to = ref.message_id if is_reply and ref.message_id and ref.channel_id == message.channel.id else None
+        replied = ref.resolved if ref is not None and isinstance(ref.resolved, discord.Message) else None
+        keys = ([reply_to] if reply_to else []) + ([message.channel.id] if isinstance(message.channel, discord.Thread)
+                                                   else [])
+        return Incoming(
+            text=message.content, from_bot=message.author.bot or message.webhook_id is not None or message.author == me,
+            mentions_me=any(u.id == me.id for u in message.mentions), reply_to=reply_to,
+            reply_to_mine=replied is not None and replied.author.id == me.id,
+        ), keys
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        user = self.bot.user
+        if user is None:
+            return
+        incoming, keys = self._incoming(user, message)
+        if incoming.from_bot or not (incoming.mentions_me or keys):
+            return  # the common case, decided without touching the disk
+        conversation, via_reply = None, False
+        if incoming.reply_to is not None:
+            conversation = await asyncio.to_thread(self.store.find, [incoming.reply_to])
+            via_reply = conversation is not None
+        if conversation is None and len(keys) > (incoming.reply_to is not None):
+            conversation = await asyncio.to_thread(self.store.find, keys[-1:])  # the thread's
+        incoming = dataclasses.replace(incoming, in_conversation=conversation is not None, via_reply=via_reply)
+        decision = decide(incoming, plain_in_threads=self.plain_in_threads)
+        if decision.kind is Kind.IGNORE:
+            return
+        retry = self.limit.retry_after((self.bot.application_id, message.author.id))
+        if retry is not None:
+            await self._send(message, Rendered(too_fast(retry)))
+            return
+        if decision.kind is Kind.HOWTO:
+            await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
+            return
+        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None)
+
+    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
+        conversation = conversation or Conversation("", (), Filters())
+        earlier = list(conversation.turns)
+        try:
+            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
+                                             conversation.filters)
+            rendered = render_answer(answer)
+        except Exception:
+            log.exception("search failed for a message question")
+            rendered = render_error(decision.question)
+        if earlier:
+            rendered.content = f"*Following up on “{quote_question(earlier[-1])}”*\n{rendered.content}"
+        notice = indexing_notice(self.runner) if self.runner is not None else None
+        if notice:
+            rendered.content = f"{rendered.content}\n*{notice}*"
+        sent = await self._send(message, rendered)
+        if sent is None:
+            return
+        keys = [sent.id] + ([message.channel.id] if isinstance(message.channel, discord.Thread) and earlier else [])
+        await asyncio.to_thread(self.store.save, conversation.then(sent.id, decision.question), keys)
+
+    async def _send(self, message: discord.Message, rendered: Rendered) -> discord.Message | None:
+        """Reply to ``message``, pinging no one; None when Discord refuses (no permission, message gone)."""
+        try:
+            return await message.channel.send(
+                clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS,
+                reference=message.to_reference(fail_if_not_exists=False), mention_author=False)
+        except discord.HTTPException as exc:
+            log.warning("cannot answer message %s in channel %s: %s", message.id, message.channel.id, exc)
+            return None

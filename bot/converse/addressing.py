@@ -1,0 +1,60 @@
+"""Whether a message is for the bot, and what it asks: a new question, a follow-up, a how-to, or nothing.
+
+Pure: plain facts about a message in, a :class:`Decision` out. Without the privileged Message
+Content intent Discord delivers the text only of messages that mention the bot, reply to it, or are
+DMs with it; any other message arrives with empty content, and is ignored here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from index.search.query import strip_markup
+
+
+class Kind(enum.Enum):
+    IGNORE = "ignore"
+    HOWTO = "howto"  # addressed, but no question in it
+    ASK = "ask"  # a new question
+    FOLLOW = "follow"  # a question in a conversation the bot is having
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str  # the content as delivered ("" when Discord withheld it)
+    from_bot: bool  # any bot or webhook, this one included
+    mentions_me: bool  # the bot's user is among the message's mentions
+    reply_to: int | None = None  # the message it replies to
+    reply_to_mine: bool = False  # ... which the bot posted
+    in_conversation: bool = False  # the reply, or the thread it is in, leads to a live conversation
+    via_reply: bool = False  # ... and it is the replied message that does
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: Kind
+    question: str = ""  # the text with Discord syntax set aside
+
+
+HOWTO = ("Ask me about the newsletter's past issues: mention me with a question, like "
+         "“@{name} what is layer skip”, or use `/ask`. Reply to one of my answers to follow up on it.")
+
+
+def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
+    """What to do with ``m``. ``plain_in_threads``: messages in a conversation's thread need no mention
+    (only useful with the Message Content intent, without which their text never arrives)."""
+    if m.from_bot:
+        return Decision(Kind.IGNORE)
+    question = strip_markup(m.text)
+    addressed = m.mentions_me or (m.reply_to is not None and m.reply_to_mine)
+    if m.in_conversation and (m.via_reply or m.mentions_me or plain_in_threads):
+        if question:
+            return Decision(Kind.FOLLOW, question)
+        return Decision(Kind.HOWTO) if m.mentions_me else Decision(Kind.IGNORE)
+    if not addressed:
+        return Decision(Kind.IGNORE)
+    if not question:
+        # a bare mention asks how; an empty reply to an old message of the bot's asks nothing
+        return Decision(Kind.HOWTO) if m.mentions_me else Decision(Kind.IGNORE)
+    return Decision(Kind.ASK, question)

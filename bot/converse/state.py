@@ -1,0 +1,139 @@
+"""Conversations on disk: what a follow-up needs of the questions before it, bounded and expiring.
+
+Each answer the bot posts records the conversation as it stands at that answer (a reply to an older
+answer follows up on that answer, not on whatever was asked after it), found by its keys: the
+answer's message id (a reply names the message it answers) and the id of the thread it is in (a
+thread started from an answer has that answer's id, so no extra key is needed; a later answer in
+the thread takes the thread's key over). It keeps the last :data:`MAX_TURNS` questions and the
+filters of the first, and is forgotten :data:`TTL_SECONDS` after it was recorded.
+
+:class:`ConversationStore` is the seam: :class:`SqliteConversations` keeps them in SQLite in the data
+folder (embedded mode); a server-mode store only has to offer the same three methods.
+:func:`open_conversations` is the one place a store is chosen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from index.search.retriever import Filters
+from index.store.migrations import Migrations, run_script
+
+MAX_TURNS = 4  # earlier questions a follow-up is read with
+TTL_SECONDS = 24 * 3600.0
+
+STEPS = Migrations()
+
+
+@STEPS
+def m001_conversations(db: sqlite3.Connection) -> None:
+    run_script(db, """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        turns TEXT NOT NULL,        -- JSON list of the last questions, oldest first
+        filters TEXT NOT NULL,      -- JSON object: source, issue, since, until
+        updated REAL NOT NULL       -- unix time of the last turn
+    );
+    CREATE TABLE conversation_keys (
+        key INTEGER PRIMARY KEY,    -- an answer's message id or a thread id
+        conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE
+    );
+    CREATE INDEX conversation_keys_by_conversation ON conversation_keys(conversation);
+    """)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str  # the id of the answer it stands at
+    turns: tuple[str, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+
+    def then(self, answer_id: int, question: str) -> Conversation:
+        """The conversation as it stands at answer ``answer_id`` to ``question``."""
+        return replace(self, id=str(answer_id), turns=(*self.turns, question)[-MAX_TURNS:])
+
+
+def _filters_json(f: Filters) -> str:
+    return json.dumps({"source": f.source, "issue": f.issue, "since": f.since.isoformat() if f.since else None,
+                       "until": f.until.isoformat() if f.until else None})
+
+
+def _filters(text: str) -> Filters:
+    d = json.loads(text)
+    day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+    return Filters(source=d.get("source"), issue=d.get("issue"), since=day(d.get("since")), until=day(d.get("until")))
+
+
+class ConversationStore(Protocol):
+    def find(self, keys: Iterable[int]) -> Conversation | None:
+        """The live conversation the first of ``keys`` that has one leads to; None when none does."""
+
+    def save(self, conversation: Conversation, keys: Iterable[int]) -> None:
+        """Record ``conversation`` (its turns and filters) and make ``keys`` lead to it."""
+
+    def close(self) -> None: ...
+
+
+class SqliteConversations:
+    """Conversations in one SQLite file; safe to use from the event loop and a worker thread."""
+
+    def __init__(self, path: Path, *, ttl: float = TTL_SECONDS) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.ttl = ttl
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.Lock()
+        with self._lock:
+            STEPS.apply(self._db)
+            self._expire()
+
+    def _expire(self) -> None:
+        self._db.execute("DELETE FROM conversations WHERE updated < ?", (time.time() - self.ttl,))
+
+    def find(self, keys: Iterable[int]) -> Conversation | None:
+        with self._lock:
+            for key in keys:
+                row = self._db.execute(
+                    "SELECT c.id, c.turns, c.filters FROM conversation_keys k JOIN conversations c"
+                    " ON c.id = k.conversation WHERE k.key = ? AND c.updated >= ?",
+                    (int(key), time.time() - self.ttl)).fetchone()
+                if row is not None:
+                    return Conversation(row[0], tuple(json.loads(row[1])), _filters(row[2]))
+        return None
+
+    def save(self, conversation: Conversation, keys: Iterable[int]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._expire()
+                self._db.execute(
+                    "INSERT INTO conversations (id, turns, filters, updated) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET turns = excluded.turns, filters = excluded.filters,"
+                    " updated = excluded.updated",
+                    (conversation.id, json.dumps(list(conversation.turns[-MAX_TURNS:])),
+                     _filters_json(conversation.filters), time.time()))
+                for key in keys:
+                    self._db.execute("INSERT OR REPLACE INTO conversation_keys (key, conversation) VALUES (?, ?)",
+                                     (int(key), conversation.id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_conversations(data_dir: Path) -> ConversationStore:
+    """The conversation store: SQLite in the data folder. (A server-mode store would be chosen here.)"""
+    return SqliteConversations(data_dir / "conversations.sqlite3")
