@@ -87,7 +87,8 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     url = settings.chroma.url
     embedder = embedder or Embedder(
         settings.embedding.model, batch_size=settings.embedding.batch_size,
-        threads=settings.embedding.threads or None,
+        threads=settings.embedding.threads or None, backend=settings.embedding.backend,
+        export_dir=settings.export_dir,
     )
 
     @functools.cache

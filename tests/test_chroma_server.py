@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.chroma_server import ChromaServer
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, child_keeps, write_config
 
 pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
 
@@ -28,7 +28,7 @@ def server(tmp_path):
 def _env():
     import os
 
-    return {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    return {k: v for k, v in os.environ.items() if child_keeps(k)}
 
 
 def bot(*args, cwd=ROOT):

@@ -12,13 +12,13 @@ import pytest
 
 from index.store.locks import DataDirLock
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, child_keeps, write_config
 
 pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
 
 
 def bot(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    full_env = {k: v for k, v in os.environ.items() if child_keeps(k)}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=full_env,
                           input=stdin, timeout=300, cwd=cwd or ROOT)
@@ -154,7 +154,7 @@ def test_a_one_shot_ask_on_a_terminal_says_what_it_is_loading(config):
     import select
 
     master, slave = os.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    env = {k: v for k, v in os.environ.items() if child_keeps(k)}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "ask", "what is layer skip"],
                                 stdout=subprocess.PIPE, stderr=slave, text=True, env=env, cwd=ROOT)

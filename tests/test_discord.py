@@ -14,7 +14,7 @@ import time
 import pytest
 
 from index.search.retriever import Retriever
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, child_keeps, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_api.limits import EMBEDS_TOTAL_MAX, embed_size
 from tests.discord_harness import running_bot
@@ -288,7 +288,7 @@ def test_bot_reindex_on_the_host_hands_the_job_to_the_running_bot(tmp_path, samp
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:
             (samples / "dec_1.md").write_text("---\ntitle: Dec 1\ndate: 2024-12-01\n---\n## Handed over\nText.\n")
-            env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+            env = {k: v for k, v in os.environ.items() if child_keeps(k)}
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "--config", str(tmp_path / "bot.toml"), "reindex",
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=str(ROOT))
@@ -305,7 +305,7 @@ def test_bot_reindex_on_the_host_hands_the_job_to_the_running_bot(tmp_path, samp
 def _bot_run(tmp_path, samples, env_extra, api_base, gateway):
     cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
                        extra=f'[discord]\napi_base = "{api_base}"\ngateway_url = "{gateway}"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_") and k != "DISCORD_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if child_keeps(k) and k != "DISCORD_TOKEN"}
     env.update(env_extra)
     return subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run"], capture_output=True,
                           text=True, env=env, timeout=180, cwd=str(ROOT))
@@ -355,11 +355,11 @@ def test_health_reports_a_connected_bot_and_not_a_stopped_one(tmp_path, samples,
                 if r.settings.health_path.exists():
                     break
                 await asyncio.sleep(0.1)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+            env = {k: v for k, v in os.environ.items() if child_keeps(k)}
             ok = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg_dir / "bot.toml"), "health"],
                                 capture_output=True, text=True, env=env, cwd=str(ROOT))
             assert ok.returncode == 0 and "healthy: connected" in ok.stdout
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+        env = {k: v for k, v in os.environ.items() if child_keeps(k)}
         down = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg_dir / "bot.toml"), "health"],
                               capture_output=True, text=True, env=env, cwd=str(ROOT))
         assert down.returncode == 1 and "not connected" in down.stderr
@@ -375,7 +375,7 @@ def test_bot_run_serves_ask_and_stops_cleanly_on_sigterm(tmp_path, samples):
         server = await DiscordTestServer(token=token).start()
         cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
                            extra=server.discord_toml)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+        env = {k: v for k, v in os.environ.items() if child_keeps(k)}
         env["DISCORD_TOKEN"] = token
         assert subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "reindex"], env=env,
                               cwd=str(ROOT), capture_output=True).returncode == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.store.locks import DataDirLock
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, child_keeps, write_config
 from tests.discord_api import DiscordTestServer
 
 pytestmark = pytest.mark.slow  # `bot` in new processes: not in `make test-fast`
@@ -23,7 +23,7 @@ QUESTION = "what is layer skip"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+    env = {k: v for k, v in os.environ.items() if child_keeps(k)}
     env.update(extra)
     return env
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from index.store.catalog import Catalog
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, child_keeps, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_harness import running_bot
 from tests.test_discord import LAYERSKIP_URL
@@ -49,7 +49,7 @@ def test_bot_run_on_a_fresh_data_folder_indexes_by_itself_and_logs_each_record_o
         server = await DiscordTestServer(token=token).start()
         cfg = write_config(tmp_path / "run.toml", tmp_path / "data", [("examples", samples)],
                            extra=server.discord_toml)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}
+        env = {k: v for k, v in os.environ.items() if child_keeps(k)}
         env["DISCORD_TOKEN"] = token
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(cfg), "run",
                                                     env=env, cwd=str(ROOT), stdout=asyncio.subprocess.PIPE,

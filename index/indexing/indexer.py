@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from index.chunking.chunks import Chunk, make_chunks
-from index.embedding.model import Embedder
+from index.embedding.model import Embedder, ModelLoadError
 from index.errors import InvalidRequest, Stopped
 from index.indexing.plan import Todo, plan_source
 from index.indexing.progress import ProgressFn, Tracker
@@ -233,6 +233,8 @@ class Indexer:
                     issue.title, issue.sections, self.embedder.tokenizer(), self.embedder.max_tokens,
                     overlap=self.chunk_overlap,
                 )
+            except ModelLoadError:  # the model (its tokenizer) is unusable: no file's fault, the run stops
+                raise
             except Exception as exc:  # one file's text, not the run
                 log.warning("%s/%s: cutting into chunks failed", spec.name, rel, exc_info=True)
                 reason = f"could not be cut into chunks ({type(exc).__name__})"
