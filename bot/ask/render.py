@@ -78,3 +78,9 @@ def render_answer(answer: Answer) -> Rendered:
         total += size
     return Rendered(clip(content, CONTENT_MAX), embeds)
 
+
+
+def render_error(question: str) -> Rendered:
+    """A search that failed, for a question asked by message (application commands have the command tree's handler)."""
+    return Rendered(f"**Q:** {quote_question(question)}\nSorry, something went wrong while searching. "
+                    "The server's log has the details.")
