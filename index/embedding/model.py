@@ -7,6 +7,7 @@ transformer through PyTorch or, exported once, ONNX Runtime (``index.embedding.o
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -66,6 +67,7 @@ class Embedder:
         self.backend = backend
         self.export_dir = export_dir
         self._model: SentenceTransformer | None = None
+        self._chunk_tokenizer: Any = None
         self._loading = threading.Lock()  # the reindex thread and the first question may both need it at once
 
     @property
@@ -154,7 +156,17 @@ class Embedder:
         return int(self.model().max_seq_length or 256)
 
     def tokenizer(self) -> Any:
-        return self.model().tokenizer
+        """A tokenizer of the model's own for counting and cutting text (chunking), never the one encoding uses.
+
+        A fast tokenizer keeps its padding and truncation settings in one shared object: counting tokens
+        without padding on the reindex thread while a question is encoded with padding on another made
+        about two in three of those encodes fail ("Unable to create tensor"). A copy shares nothing.
+        """
+        shared = self.model().tokenizer
+        with self._loading:
+            if self._chunk_tokenizer is None:
+                self._chunk_tokenizer = copy.deepcopy(shared)
+            return self._chunk_tokenizer
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
