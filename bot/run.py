@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -59,7 +60,8 @@ def wired_bot(settings: Settings, services: Services, *,
                            before=lambda force, only: sync.sync(force=force, only=only),
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
-    bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class),
+    bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class,
+                                                                  loaded=gc.freeze),
                        reader=reader, runner=runner, announce_state=announce_state, leases=services.leases(),
                        features=FEATURES)
     try:

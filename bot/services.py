@@ -38,9 +38,10 @@ class Services:
     lock: DataDirLock | None = None
     records: Callable[[], ServerRecords] | None = None  # server mode: records beside the index in the server
 
-    def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever) -> Retriever:
+    def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever,
+                  loaded: Callable[[], None] | None = None) -> Retriever:
         return retriever_class(catalog or self.catalog, self.store(), self.embedder,
-                               self.settings.data_dir / "keyword-index")
+                               self.settings.data_dir / "keyword-index", loaded=loaded)
 
     def leases(self) -> Leases | None:
         """Server mode: leases in the server, so that one of several processes does a job (announcing)."""

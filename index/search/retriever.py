@@ -126,8 +126,10 @@ def _day(date: str | None) -> int:
 class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
-    def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path) -> None:
+    def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path, *,
+                 loaded: Callable[[], None] | None = None) -> None:
         self.catalog = catalog
+        self.loaded = loaded  # called after each load of the served table (the bot keeps it out of garbage collection)
         self.store = store
         self.embedder = embedder
         self.lexical_dir = lexical_dir
@@ -144,6 +146,8 @@ class Retriever:
         with self._lock:
             if self._table is None or self._table.generation != generation:
                 self._table = self._load(generation)
+                if self.loaded is not None:
+                    self.loaded()
 
     def _load(self, generation: str) -> _Table:
         lexical = LexicalIndex.load(self.lexical_dir, generation)
