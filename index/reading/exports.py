@@ -23,12 +23,13 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index.errors import BadIssue
 from index.reading.entries import ENTRY_SUFFIX, ENTRY_VERSION, plain_summary
+from index.reading.syncstate import read_state, write_state
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +212,7 @@ class ExportState:
 
 
 def export_state(root: Path) -> ExportState:
-    try:
-        return ExportState(**json.loads((root / "export.json").read_text()))
-    except (OSError, ValueError, TypeError):
-        return ExportState()
+    return read_state(root, ExportState, "export.json")
 
 
 def sync_export(root: Path, path: Path, base_url: str, key: Callable[[str], str], *, force: bool = False) -> ExportState:
@@ -233,8 +231,5 @@ def sync_export(root: Path, path: Path, base_url: str, key: Callable[[str], str]
         state = ExportState(sig, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), len(posts), skipped)
         if written:
             log.info("export %s: %d posts new or changed", path, written)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / "export.json.tmp"
-    tmp.write_text(json.dumps(asdict(state)))
-    tmp.replace(root / "export.json")
+    write_state(root, state, "export.json")
     return state

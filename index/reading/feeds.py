@@ -21,7 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ import feedparser
 from index.reading.entries import ENTRY_SUFFIX, ENTRY_VERSION, plain_summary
 from index.reading.exports import export_state
 from index.reading.feedfetch import FetchError, fetch
+from index.reading.syncstate import read_state, retry_delay, write_state
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 3600.0
 
 
 @dataclass
@@ -154,16 +154,10 @@ class FeedMirror:
         self.clock = clock
 
     def state(self) -> FeedState:
-        try:
-            return FeedState(**json.loads((self.root / "state.json").read_text()))
-        except (OSError, ValueError, TypeError):
-            return FeedState()
+        return read_state(self.root, FeedState)
 
     def _save(self, state: FeedState) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / "state.json.tmp"
-        tmp.write_text(json.dumps(asdict(state)))
-        tmp.replace(self.root / "state.json")
+        write_state(self.root, state)
 
     def sync(self, *, force: bool = False) -> FeedState:
         """Fetch the feed and store its entries; on failure keep every stored entry and back off."""
@@ -186,7 +180,7 @@ class FeedMirror:
         except FetchError as exc:
             state.failures += 1
             state.error = str(exc)
-            state.next_attempt = self.clock() + min(30 * 2 ** (state.failures - 1), MAX_BACKOFF)
+            state.next_attempt = self.clock() + retry_delay(state.failures)
             self._save(state)
             log.warning("%s: %s; keeping the %d entries stored", self.source.name, state.error, self._count())
             return state
@@ -244,10 +238,7 @@ def feed_files(folder: Path) -> tuple[list[str] | None, str, list[str]]:
     fetch's error and the entries it could not store, each with its reason.
     """
     mirror_root = folder.parent
-    try:
-        state = FeedState(**json.loads((mirror_root / "state.json").read_text()))
-    except (OSError, ValueError, TypeError):
-        state = FeedState()
+    state = read_state(mirror_root, FeedState)
     export = export_state(mirror_root)
     problems = list(state.skipped or []) + list(export.skipped)
     if not folder.is_dir() or not (state.fetched_at or export.read_at):

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import logging
 import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import Unavailable
+from index.reading.syncstate import read_state, retry_delay, write_state
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 3600.0
 
 
 class GitError(Unavailable):
@@ -70,16 +69,10 @@ class GitMirror:
 
     # --- state ------------------------------------------------------------------------------
     def state(self) -> SyncState:
-        try:
-            return SyncState(**json.loads((self.root / "state.json").read_text()))
-        except (OSError, ValueError, TypeError):
-            return SyncState()
+        return read_state(self.root, SyncState)
 
     def _save(self, state: SyncState) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / "state.json.tmp"
-        tmp.write_text(json.dumps(asdict(state)))
-        tmp.replace(self.root / "state.json")
+        write_state(self.root, state)
 
     # --- git ----------------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -154,7 +147,7 @@ class GitMirror:
         except GitError as exc:
             state.failures += 1
             state.error = str(exc)
-            state.next_attempt = self.clock() + min(30 * 2 ** (state.failures - 1), MAX_BACKOFF)
+            state.next_attempt = self.clock() + retry_delay(state.failures)
             self._save(state)
             log.warning("%s: %s; serving the last good checkout (%s)", self.source.name, state.error,
                         state.commit[:12] or "none yet")
