@@ -44,3 +44,36 @@ def open_index(data_dir: Path, archives: list[str], purpose: str):
     services = build_services(settings, purpose=purpose)
     summary = services.indexer.reindex(settings.source_specs())
     return settings, services, summary
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bench_questions(catalog, dev: list[str], n: int, seed: int = 7) -> list[str]:
+    """The dev questions, then headings of the index (half as typed, half in a question) up to ``n`` in all."""
+    import random
+
+    headings = [r[0] for r in catalog.execute("SELECT heading FROM sections WHERE length(heading) > 8")]
+    picked = random.Random(seed).sample(headings, k=max(0, n - len(dev)))
+    half = len(picked) // 2
+    return dev + picked[:half] + [f"What did the newsletter say about {h}?" for h in picked[half:]]
+
+
+def time_questions(embedder, retriever, questions: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds per question: one query encode, then one whole search; warmed up on the first ten."""
+    import time
+
+    for q in questions[:10]:
+        retriever.search(q)
+        embedder.encode_query(q)
+    encode_ms, ask_ms = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        embedder.encode_query(q)
+        encode_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        retriever.search(q)
+        ask_ms.append((time.perf_counter() - t0) * 1000)
+    return encode_ms, ask_ms

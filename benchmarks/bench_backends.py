@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -36,14 +35,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import EVAL_ARCHIVES, ROOT, SHARED, require_shared, write_config
+from benchmarks._common import (
+    EVAL_ARCHIVES,
+    ROOT,
+    SHARED,
+    bench_questions,
+    percentile,
+    require_shared,
+    time_questions,
+    write_config,
+)
 
 WORK = Path(tempfile.gettempdir()) / "backissue-backends"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run_child(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, float, str]:
@@ -139,23 +142,10 @@ def main() -> None:
         cfg = WORK / backend / "bench.toml"
         settings = load_settings(cfg)
         services = build_services(settings, purpose="bench", reader=True)
-        rng = random.Random(7)
-        headings = [r[0] for r in services.catalog.execute("SELECT heading FROM sections WHERE length(heading) > 8")]
-        picked = rng.sample(headings, k=max(0, args.questions - len(dev)))
-        half = len(picked) // 2
-        questions = dev + picked[:half] + [f"What did the newsletter say about {h}?" for h in picked[half:]]
+        questions = bench_questions(services.catalog, dev, args.questions)
         retriever = services.retriever()
-        for q in questions[:10]:
-            retriever.search(q)
-        encode_ms, ask_ms = [], []
         load = os.getloadavg()[0]
-        for q in questions:
-            t0 = time.perf_counter()
-            services.embedder.encode_query(q)
-            encode_ms.append((time.perf_counter() - t0) * 1000)
-            t0 = time.perf_counter()
-            retriever.search(q)
-            ask_ms.append((time.perf_counter() - t0) * 1000)
+        encode_ms, ask_ms = time_questions(services.embedder, retriever, questions)
         services.close()
         cold_s, _, _ = run_child(["--config", str(cfg), "ask", dev[0]], env)
         _, ask_rss, out = run_child(["--config", str(cfg), "ask", "--json", "-"], env, "\n".join(questions) + "\n")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -23,12 +22,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, BENCH_DATA, SHARED, open_index, require_shared
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+from benchmarks._common import (
+    ALL_ARCHIVES,
+    BENCH_DATA,
+    SHARED,
+    bench_questions,
+    open_index,
+    percentile,
+    require_shared,
+    time_questions,
+)
 
 
 def main() -> None:
@@ -42,29 +45,14 @@ def main() -> None:
     chunks = services.catalog.count("chunks")
     print(f"index: {summary.sections} sections, {chunks} chunks ({summary.new} new, {summary.changed} changed)")
 
-    rng = random.Random(7)
     dev = [json.loads(x)["question"] for x in (SHARED / "eval" / "dev.jsonl").read_text().splitlines()]
-    headings = [r[0] for r in services.catalog.execute("SELECT heading FROM sections WHERE length(heading) > 8")]
-    picked = rng.sample(headings, k=max(0, args.questions - len(dev)))
-    half = len(picked) // 2
-    questions = dev + picked[:half] + [f"What did the newsletter say about {h}?" for h in picked[half:]]
+    questions = bench_questions(services.catalog, dev, args.questions)
 
     retriever = services.retriever()
     t0 = time.perf_counter()
     retriever.search("warm up the model and load the keyword index")
     print(f"first question (loads the keyword index): {(time.perf_counter() - t0) * 1000:.0f} ms")
-    for q in questions[:10]:
-        retriever.search(q)
-        services.embedder.encode_query(q)
-
-    ask_ms, encode_ms = [], []
-    for q in questions:
-        t0 = time.perf_counter()
-        services.embedder.encode_query(q)
-        encode_ms.append((time.perf_counter() - t0) * 1000)
-        t0 = time.perf_counter()
-        retriever.search(q)
-        ask_ms.append((time.perf_counter() - t0) * 1000)
+    encode_ms, ask_ms = time_questions(services.embedder, retriever, questions)
     services.close()
 
     stdin = "\n".join(questions) + "\n"
