@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from index.search.judge import Verdict, is_question, judge
 from index.search.query import read_question
-from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse
+from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse, unanswerable
 
 # the follow-up joined to the question just before it, against the follow-up alone (1). Measured with
 # benchmarks/bench_followups.py (19 follow-ups over the shared archives, found@3): 0.7 → 11, 1 → 12,
@@ -60,10 +60,8 @@ def search_followup(retriever: Retriever, message: str, earlier: Sequence[str], 
     if not earlier:
         return retriever.search(message, k, filters)
     query = read_question(message)
-    if not query.original:
-        return Answer(query.original, True, [], "the question is empty")
-    if query.empty:
-        return Answer(query.original, True, [], "the question has no words besides mentions, emoji and links")
+    if (nothing := unanswerable(query)) is not None:
+        return nothing
     k = max(1, min(MAX_K, k))
     with retriever.exclusive():
         combined: dict[int, float] = {}
@@ -73,7 +71,8 @@ def search_followup(retriever: Retriever, message: str, earlier: Sequence[str], 
         best_weight = -1.0
         table = None
         for text, weight in readings(message, earlier):
-            table, q_terms, lexical, dense, mask = retriever.rankings(text, filters)
+            # every reading over the same table: its indices are what `combined` adds up
+            table, q_terms, lexical, dense, mask = retriever.rankings(text, filters, table)
             fused = fuse(lexical, dense, question_like=is_question(text), link_share=table.link_share)
             verdicts.append(judge(table.lexical, read_question(text), lexical, dense, fused, mask))
             for idx, score in fused.items():

@@ -21,7 +21,7 @@ from index.embedding.model import Embedder
 from index.errors import InvalidRequest
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
-from index.search.query import read_question
+from index.search.query import Query, read_question
 from index.search.snippets import make_snippet
 from index.store.catalog import ServedSection
 from index.store.record import ServedRecord
@@ -117,6 +117,15 @@ class _Table:
     vectors: np.ndarray  # every served chunk's embedding, rows grouped by section
     starts: np.ndarray  # first row of each section in ``vectors``
     lexical: LexicalIndex
+
+
+def unanswerable(query: Query) -> Answer | None:
+    """The answer to a question with nothing to search for (empty, or only mentions, emoji and links), else None."""
+    if not query.original:
+        return Answer(query.original, True, [], "the question is empty")
+    if query.empty:
+        return Answer(query.original, True, [], "the question has no words besides mentions, emoji and links")
+    return None
 
 
 def _day(date: str | None) -> int:
@@ -225,11 +234,16 @@ class Retriever:
             mask &= (t.day <= int(f.until.strftime("%Y%m%d"))) & (t.day > 0)
         return mask
 
-    def rankings(self, question: str, filters: Filters = Filters()) -> tuple[_Table, list[str], dict[int, float],
-                                                                             dict[int, float], np.ndarray | None]:
-        """The raw evidence: query terms, keyword scores and dense similarities per section index."""
-        self.refresh()
-        t = self._table
+    def rankings(self, question: str, filters: Filters = Filters(), table: _Table | None = None
+                 ) -> tuple[_Table, list[str], dict[int, float], dict[int, float], np.ndarray | None]:
+        """The raw evidence: query terms, keyword scores and dense similarities per section index.
+
+        Over the newest served table, or over ``table`` (one returned before), so that several rankings of one
+        search index the same sections even when a reindex commits meanwhile.
+        """
+        if table is None:
+            self.refresh()
+        t = table or self._table
         assert t is not None
         q_terms = t.lexical.query_terms(question)
         mask = self._mask(t, filters)
@@ -270,10 +284,8 @@ class Retriever:
     def _search(self, question: str, k: int, filters: Filters) -> Answer:
         k = max(1, min(MAX_K, k))
         query = read_question(question)
-        if not query.original:
-            return Answer(query.original, True, [], "the question is empty")
-        if query.empty:
-            return Answer(query.original, True, [], "the question has no words besides mentions, emoji and links")
+        if (nothing := unanswerable(query)) is not None:
+            return nothing
         t, q_terms, lexical, dense, mask = self.rankings(query.text, filters)
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
