@@ -1,4 +1,5 @@
-"""The Discord API test server itself answers as Discord documents: history paging and its limits, thread listings,
+"""The Discord API test server itself answers as Discord documents: history paging and its limits, thread listings, replies
+and threads started from a message,
 forum posts, nonce and enforce_nonce, and the count of every non-2xx answer by status."""
 
 from __future__ import annotations
@@ -143,4 +144,32 @@ def test_the_first_follow_up_after_a_deferred_response_edits_the_loading_message
                                         json={"content": "now only for you", "flags": EPHEMERAL})
             assert status == 200 and second["id"] != first["id"] and second["flags"] & EPHEMERAL
             assert [m["content"] for m in rec.messages] == ["only for you?", "now only for you"]
+    run(scenario())
+
+
+def test_replies_and_threads_from_a_message_are_refused_as_discord_documents():
+    """A reply to a message that does not exist (unless fail_if_not_exists is false), a thread name outside 1-100,
+    an archive duration Discord does not offer, and a second thread from one message are all refused."""
+    async def scenario():
+        async with api() as (server, call):
+            ch = server.channel_id
+            status, first = await call("POST", f"/channels/{ch}/messages", json={"content": "a question"})
+            assert status == 200
+            unknown = {"content": "answer", "message_reference": {"message_id": "1"}}
+            status, body = await call("POST", f"/channels/{ch}/messages", json=unknown)
+            assert status == 400 and body["code"] == 50035 and "message_reference" in body["errors"]
+            lenient = {"content": "answer", "message_reference": {"message_id": "1", "fail_if_not_exists": False}}
+            status, plain = await call("POST", f"/channels/{ch}/messages", json=lenient)
+            assert status == 200 and plain["type"] == 0
+            status, reply = await call("POST", f"/channels/{ch}/messages",
+                                       json={"content": "answer", "message_reference": {"message_id": first["id"]}})
+            assert status == 200 and reply["type"] == 19 and reply["message_reference"]["message_id"] == first["id"]
+            threads = f"/channels/{ch}/messages/{first['id']}/threads"
+            for bad in ({"name": ""}, {"name": "x" * 101}, {"name": "ok", "auto_archive_duration": 30}):
+                status, body = await call("POST", threads, json=bad)
+                assert status == 400 and body["code"] == 50035, bad
+            status, thread = await call("POST", threads, json={"name": "x" * 100})
+            assert status == 200 and thread["id"] == first["id"]
+            status, body = await call("POST", threads, json={"name": "again"})
+            assert status == 400 and body["code"] == 160004
     run(scenario())
