@@ -22,7 +22,7 @@ from index.errors import InvalidRequest
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.query import Query, read_question
-from index.search.snippets import make_snippet
+from index.search.snippets import make_snippet, tied_sentences
 from index.store.catalog import ServedSection
 from index.store.record import ServedRecord
 from index.store.vectors import VectorStore
@@ -144,6 +144,7 @@ class Retriever:
         self.lexical_dir = lexical_dir
         self._table: _Table | None = None
         self._lock = threading.Lock()
+        self._last_query: tuple[str, np.ndarray] | None = None  # see _query_vector
         self._search_lock = threading.Lock()  # one search at a time: there is one model and little CPU anyway
 
     # --- keeping in step with the catalog -------------------------------------------------
@@ -252,7 +253,7 @@ class Retriever:
         lexical = {int(i): float(lex_scores[i]) for i in top if lex_scores[i] > 0}
         dense: dict[int, float] = {}
         if (mask is None or mask.any()) and len(t.vectors):
-            vector = self.embedder.encode_query(question)
+            vector = self._query_vector(question)
             section_sims = np.maximum.reduceat(t.vectors @ vector, np.minimum(t.starts, len(t.vectors) - 1))
             if mask is not None:
                 section_sims = np.where(mask, section_sims, -2.0)
@@ -274,7 +275,7 @@ class Retriever:
     def results(self, t: _Table, chosen: Sequence[int], scores: dict[int, float], q_terms: Sequence[str],
                 question: str) -> list[Result]:
         """The sections ``chosen`` (indices into ``t``) as results, snippets picked for ``question``."""
-        closeness = self._closeness(question)
+        closeness = self._closeness(question, [t.sections[i].markdown for i in chosen], q_terms)
         return [self._result(t, i, scores[i], q_terms, closeness) for i in chosen]
 
     def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
@@ -293,15 +294,35 @@ class Retriever:
         results = self.results(t, chosen, fused, q_terms, query.text)
         return Answer(query.original, verdict.no_match, results, verdict.reason)
 
-    def _closeness(self, question: str) -> Callable[[list[str]], list[float]]:
-        """Cosine similarity of sentences to the question, for snippets; the question is encoded once per search."""
-        query_vector: list[np.ndarray] = []
+    def _closeness(self, question: str, sections: Sequence[str], q_terms: Sequence[str]
+                   ) -> Callable[[list[str]], list[float]]:
+        """Cosine similarity of sentences to the question, for the snippets of ``sections`` (their Markdown).
+
+        The sentences whose ties the snippets will break are encoded together in one batch, with the question
+        vector the dense ranking just made: one call of the model for a whole answer instead of one per section.
+        """
+        wanted = list(dict.fromkeys(text for md in sections for text in tied_sentences(md, q_terms)))
+        sims: dict[str, float] = {}
+        if wanted:
+            vector = self._query_vector(question)
+            sims = dict(zip(wanted, (self.embedder.encode(wanted) @ vector).tolist(), strict=True))
 
         def closeness(texts: list[str]) -> list[float]:
-            if not query_vector:
-                query_vector.append(self.embedder.encode_query(question))
-            return (self.embedder.encode(texts) @ query_vector[0]).tolist()
+            missing = [x for x in texts if x not in sims]
+            if missing:  # not foreseen (cannot happen while make_snippet and tied_sentences agree): encode them
+                sims.update(zip(missing, (self.embedder.encode(missing) @ self._query_vector(question)).tolist(),
+                                strict=True))
+            return [sims[x] for x in texts]
         return closeness
+
+    def _query_vector(self, question: str) -> np.ndarray:
+        """The question's vector: the one its rankings made when they were the last encoded, else a new one."""
+        last = self._last_query
+        if last is not None and last[0] == question:
+            return last[1]
+        vector = self.embedder.encode_query(question)
+        self._last_query = (question, vector)
+        return vector
 
     def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
                 closeness: Callable[[list[str]], list[float]]) -> Result:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it.token import Token
 
@@ -100,8 +101,13 @@ class _Block:
     language: str = ""
 
 
-def _blocks(markdown: str) -> list[_Block]:
-    """Each paragraph, list item, table cell and code block."""
+@lru_cache(maxsize=256)
+def _blocks(markdown: str) -> tuple[_Block, ...]:
+    """Each paragraph, list item, table cell and code block.
+
+    Cached: a search parses each cited section twice (its tied sentences for one batched meaning comparison,
+    then its snippet), and popular sections are cited again and again. Blocks are never modified.
+    """
     blocks: list[_Block] = []
     in_list = 0
     for tok in markdown_parser().parse(markdown):
@@ -123,7 +129,7 @@ def _blocks(markdown: str) -> list[_Block]:
                 # a line of three backticks would end Discord's block early: keep it visible, inert
                 safe = [ln.rstrip().replace(_FENCE, "`\u200b``") for ln in lines]
                 blocks.append(_Block("code", [_Piece("atom", ln, ln) for ln in safe], language))
-    return blocks
+    return tuple(blocks)
 
 
 def _sentences(block: list[_Piece], code: bool = False) -> list[tuple[int, int]]:
@@ -185,8 +191,8 @@ def _code_block(block: _Block, room: int) -> tuple[str, bool]:
     return f"{_FENCE}{block.language}\n" + "\n".join(kept) + f"\n{_FENCE}", len(kept) < len(block.pieces)
 
 
-def _choose(blocks: list[_Block], wanted: set[str], closeness: Closeness | None) -> tuple[int, int]:
-    """(block, start piece) of the sentence to quote first."""
+def _ties(blocks: Sequence[_Block], wanted: set[str]) -> list[tuple[float, int, int, str]]:
+    """The sentences with the most query terms: (score, block, start piece, text), at most those compared by meaning."""
     scored: list[tuple[float, int, int, str]] = []
     for b, block in enumerate(blocks):
         for s, e in _sentences(block.pieces, block.kind == "code"):
@@ -194,9 +200,21 @@ def _choose(blocks: list[_Block], wanted: set[str], closeness: Closeness | None)
             score = sum(1.0 + 0.1 * len(w) for w in wanted & set(terms(text)))
             scored.append((score, b, s, text))
     top = max(x[0] for x in scored)
-    tied = [x for x in scored if x[0] == top]
+    return [x for x in scored if x[0] == top][:MAX_SENTENCES_COMPARED]
+
+
+def tied_sentences(markdown: str, query_terms: Iterable[str]) -> list[str]:
+    """The sentences ``make_snippet`` would ask ``closeness`` about for this section, so a caller can compare all
+    of a search's sentences to the question in one batch; empty when no tie needs breaking."""
+    blocks = _blocks(markdown)
+    tied = _ties(blocks, set(query_terms)) if blocks else []
+    return [x[3] for x in tied] if len(tied) > 1 else []
+
+
+def _choose(blocks: Sequence[_Block], wanted: set[str], closeness: Closeness | None) -> tuple[int, int]:
+    """(block, start piece) of the sentence to quote first."""
+    tied = _ties(blocks, wanted)
     if closeness is not None and len(tied) > 1:
-        tied = tied[:MAX_SENTENCES_COMPARED]
         sims = closeness([x[3] for x in tied])
         _, b, s, _ = tied[max(range(len(tied)), key=lambda n: sims[n])]
         return b, s
