@@ -147,6 +147,11 @@ class AnnounceSettings(_Section):
     on_edit: Literal["edit", "ignore", "repost"] = "edit"
 
 
+class FeedbackSettings(_Section):
+    enabled: bool = True  # false: no question is recorded, questions.sqlite3 is never created
+    keep_days: int = Field(default=180, ge=1, le=3650)
+
+
 class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
@@ -175,6 +180,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     announce: AnnounceSettings = Field(default_factory=AnnounceSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

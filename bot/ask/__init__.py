@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,4 +15,10 @@ async def setup(bot: BackissueBot) -> None:
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
 
     s = bot.settings
-    await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner))
+    record = None
+    if s.feedback.enabled:
+        from bot.feedback.record import QuestionRecord
+
+        record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days)
+    await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
+                             record=record))

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.ask.render import Rendered, render_answer
 from bot.command_tree import Refusal
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
+from bot.feedback.record import QuestionRecord
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import limited
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
@@ -28,8 +29,9 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
-                 runner: ReindexRunner | None = None) -> None:
+                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None) -> None:
         self.runner = runner
+        self.record = record
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
@@ -73,6 +75,8 @@ class AskCog(commands.Cog):
         await interaction.response.defer(ephemeral=private, thinking=True)
         # a failing search reaches the command tree's error handler: it tells the reader and logs it once
         answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
+        if self.record is not None:
+            await asyncio.to_thread(self.record.add, "ask", interaction.user.id, question, filters, answer)
         rendered = render_answer(answer)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--mark-all-announced", action="store_true",
                        help="record every indexed issue as announced without posting (a migration)")
 
+    g = sub.add_parser("gaps", help="what readers asked that found no match; forget a reader")
+    g.add_argument("--forget-user", type=int, metavar="ID", help="delete every record of this Discord user")
+
     a = sub.add_parser("ask", help="answer a question from the indexed issues")
     a.add_argument("question", help='the question, or "-" to read one per line from standard input')
     a.add_argument("--k", type=int, default=3, help="how many sections (1–10, default 3)")
@@ -104,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.status import run_status
 
             return run_status(settings, as_json=args.json)
+        if args.command == "gaps":
+            from bot.cli.gaps import run_gaps
+
+            return run_gaps(settings, forget_user=args.forget_user)
         if args.command == "ask":
             from bot.cli.ask import run_ask
 

@@ -1,0 +1,90 @@
+"""The question record: what /ask leaves in questions.sqlite3, and how a reader is forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import stat
+import time
+
+import pytest
+
+from bot.cli import main
+from bot.feedback.record import FILE_NAME, KEY_NAME, QuestionRecord
+from index.search.retriever import Answer, Filters, Result
+from tests.discord_harness import running_bot
+
+NO_MATCH_QUESTION = "What did the Zorblax-9 team from Veltrix announce?"
+
+
+def _answer(no_match: bool = False) -> Answer:
+    hit = Result(source="examples", path="a.md", title="A", date=None, heading="H", heading_path=("H",), url="",
+                 snippet="s", score=0.5)
+    return Answer("q", no_match, [hit], "reason" if no_match else "")
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_ask_records_one_row_with_a_hashed_reader_and_no_match_flagged(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            await (await r.server.interact("ask", {"question": NO_MATCH_QUESTION})).answered()
+            return r
+    run = asyncio.run(scenario())
+    path = tmp_path / "data" / FILE_NAME
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT entry, reader, question, no_match, offered FROM questions").fetchall()
+    assert len(rows) == 1
+    entry, reader, question, no_match, _offered = rows[0]
+    assert (entry, question, no_match) == ("ask", NO_MATCH_QUESTION, 1)
+    user_id = str(run.server.user_id) if hasattr(run.server, "user_id") else None
+    if user_id:
+        assert user_id.encode() not in path.read_bytes()
+    assert len(reader) == 64
+    assert stat.S_IMODE((tmp_path / "data" / KEY_NAME).stat().st_mode) == 0o600
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_disabled_records_nothing_and_creates_no_file(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder, extra="[feedback]\nenabled = false") as r:
+            await (await r.server.interact("ask", {"question": NO_MATCH_QUESTION})).answered()
+    asyncio.run(scenario())
+    assert not (tmp_path / "data" / FILE_NAME).exists()
+
+
+def test_raw_id_never_written_and_migrations_recorded(tmp_path):
+    record = QuestionRecord(tmp_path, keep_days=180)
+    record.add("ask", 123456789012345678, "q", Filters(), _answer(True))
+    record.close()
+    assert b"123456789012345678" not in (tmp_path / FILE_NAME).read_bytes()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions"]
+    assert db.execute("SELECT count(*) FROM votes").fetchone() == (0,)
+
+
+def test_keep_days_prunes_old_questions(tmp_path):
+    record = QuestionRecord(tmp_path, keep_days=30)
+    now = time.time()
+    record.add("ask", 1, "old", Filters(), _answer(), now=now - 31 * 86400)
+    record.add("ask", 1, "new", Filters(), _answer(), now=now)
+    assert record.prune(now) == 1
+    record.close()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert [r[0] for r in db.execute("SELECT question FROM questions")] == ["new"]
+
+
+def test_forget_user_deletes_only_that_readers_rows(tmp_path, capsys):
+    data = tmp_path / "data"
+    record = QuestionRecord(data, keep_days=180)
+    record.add("ask", 111, "mine", Filters(), _answer())
+    record.add("mention", 111, "mine too", Filters(), _answer())
+    record.add("ask", 222, "theirs", Filters(), _answer())
+    record.close()
+    cfg = tmp_path / "bot.toml"
+    cfg.write_text(f'data_dir = "{data}"\n')
+    assert main(["--config", str(cfg), "gaps", "--forget-user", "111"]) == 0
+    assert "forgot 2 questions" in capsys.readouterr().out
+    db = sqlite3.connect(data / FILE_NAME)
+    assert [r[0] for r in db.execute("SELECT question FROM questions")] == ["theirs"]
