@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -72,3 +73,14 @@ def test_conversations_are_bounded_expire_and_outlive_the_connection(tmp_path):
     time.sleep(0.6)
     assert expired.find([c_id]) is None
     expired.close()
+
+
+def test_a_conversation_keeps_every_filter_of_its_first_question(tmp_path):
+    # a title cut to fit an autocomplete value names the issue by its start: a follow-up must still
+    first = Filters(source="examples", issue="A very long issue ti", issue_title_prefix=True,
+                    since=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31))
+    store = SqliteConversations(tmp_path / "conversations.sqlite3")
+    store.save(Conversation("5", ("what is layer skip",), first), [5])
+    found = store.find([5])
+    store.close()
+    assert found is not None and found.filters == first

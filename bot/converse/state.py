@@ -14,7 +14,6 @@ folder (embedded mode); a server-mode store only has to offer the same three met
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import threading
@@ -61,17 +60,6 @@ class Conversation:
         return replace(self, id=str(answer_id), turns=(*self.turns, question)[-MAX_TURNS:])
 
 
-def _filters_json(f: Filters) -> str:
-    return json.dumps({"source": f.source, "issue": f.issue, "since": f.since.isoformat() if f.since else None,
-                       "until": f.until.isoformat() if f.until else None})
-
-
-def _filters(text: str) -> Filters:
-    d = json.loads(text)
-    day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
-    return Filters(source=d.get("source"), issue=d.get("issue"), since=day(d.get("since")), until=day(d.get("until")))
-
-
 class ConversationStore(Protocol):
     def find(self, keys: Iterable[int]) -> Conversation | None:
         """The live conversation the first of ``keys`` that has one leads to; None when none does."""
@@ -107,7 +95,7 @@ class SqliteConversations:
                     " ON c.id = k.conversation WHERE k.key = ? AND c.updated >= ?",
                     (int(key), time.time() - self.ttl)).fetchone()
                 if row is not None:
-                    return Conversation(row[0], tuple(json.loads(row[1])), _filters(row[2]))
+                    return Conversation(row[0], tuple(json.loads(row[1])), Filters.from_json(row[2]))
         return None
 
     def save(self, conversation: Conversation, keys: Iterable[int]) -> None:
@@ -120,7 +108,7 @@ class SqliteConversations:
                     " ON CONFLICT(id) DO UPDATE SET turns = excluded.turns, filters = excluded.filters,"
                     " updated = excluded.updated",
                     (conversation.id, json.dumps(list(conversation.turns[-MAX_TURNS:])),
-                     _filters_json(conversation.filters), time.time()))
+                     conversation.filters.to_json(), time.time()))
                 for key in keys:
                     self._db.execute("INSERT OR REPLACE INTO conversation_keys (key, conversation) VALUES (?, ?)",
                                      (int(key), conversation.id))

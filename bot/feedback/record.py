@@ -62,10 +62,6 @@ def _secret(data_dir: Path) -> bytes:
     return key
 
 
-def _filters(filters: Filters) -> str:
-    return json.dumps({k: str(v) for k, v in vars(filters).items() if v not in (None, False, "")}, sort_keys=True)
-
-
 class QuestionRecord:
     def __init__(self, data_dir: Path, *, keep_days: int) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +98,7 @@ class QuestionRecord:
                 self._db.execute(
                     "INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match, reason)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (now, entry, self.reader(user_id), question, _filters(filters), offered, int(answer.no_match),
+                    (now, entry, self.reader(user_id), question, filters.to_json(), offered, int(answer.no_match),
                      answer.reason))
         except Exception as exc:
             if not self._warned:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -58,6 +59,19 @@ class Filters:
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.since > self.until:
             raise BackwardsRange(self.since, self.until)
+
+    def to_json(self) -> str:
+        """The filters as JSON, for the records that keep them (conversations, the question record)."""
+        return json.dumps({"source": self.source, "issue": self.issue, "issue_title_prefix": self.issue_title_prefix,
+                           "since": self.since.isoformat() if self.since else None,
+                           "until": self.until.isoformat() if self.until else None})
+
+    @classmethod
+    def from_json(cls, text: str) -> Filters:
+        d = json.loads(text)
+        day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+        return cls(source=d.get("source"), issue=d.get("issue"), issue_title_prefix=bool(d.get("issue_title_prefix")),
+                   since=day(d.get("since")), until=day(d.get("until")))
 
     @property
     def any(self) -> bool:
@@ -308,11 +322,7 @@ class Retriever:
             sims = dict(zip(wanted, (self.embedder.encode(wanted) @ vector).tolist(), strict=True))
 
         def closeness(texts: list[str]) -> list[float]:
-            missing = [x for x in texts if x not in sims]
-            if missing:  # not foreseen (cannot happen while make_snippet and tied_sentences agree): encode them
-                sims.update(zip(missing, (self.embedder.encode(missing) @ self._query_vector(question)).tolist(),
-                                strict=True))
-            return [sims[x] for x in texts]
+            return [sims[x] for x in texts]  # make_snippet asks about tied_sentences' sentences: both use _ties
         return closeness
 
     def _query_vector(self, question: str) -> np.ndarray:
