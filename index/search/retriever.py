@@ -31,6 +31,7 @@ from index.store.vectors import VectorStore
 log = logging.getLogger(__name__)
 
 MAX_K = 10
+MAX_DEPTH = 30  # sections one question may be paged through ("More results"): past these, little is related
 CANDIDATES = 100  # sections taken from the keyword ranking before fusion
 DENSE_CANDIDATES = 60  # sections taken from the dense ranking before fusion
 
@@ -104,6 +105,7 @@ class Answer:
     no_match: bool
     results: list[Result] = field(default_factory=list)
     reason: str = ""  # why it is a no-match
+    more: bool = False  # further sections rank after these (within MAX_DEPTH): a next page exists
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "no_match": self.no_match, "reason": self.reason,
@@ -292,11 +294,12 @@ class Retriever:
         closeness = self._closeness(question, [t.sections[i].markdown for i in chosen], q_terms)
         return [self._result(t, i, scores[i], q_terms, closeness) for i in chosen]
 
-    def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
+    def search(self, question: str, k: int = 3, filters: Filters = Filters(), offset: int = 0) -> Answer:
+        """The ``k`` best sections for ``question`` after the first ``offset`` (a later page of the same answer)."""
         with self._search_lock:
-            return self._search(question, k, filters)
+            return self._search(question, k, filters, offset)
 
-    def _search(self, question: str, k: int, filters: Filters) -> Answer:
+    def _search(self, question: str, k: int, filters: Filters, offset: int) -> Answer:
         k = max(1, min(MAX_K, k))
         query = read_question(question)
         if (nothing := unanswerable(query)) is not None:
@@ -304,9 +307,9 @@ class Retriever:
         t, q_terms, lexical, dense, mask = self.rankings(query.text, filters)
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
-        chosen = sorted(fused, key=lambda i: -fused[i])[:k]
+        chosen, more = page(fused, k, offset)
         results = self.results(t, chosen, fused, q_terms, query.text)
-        return Answer(query.original, verdict.no_match, results, verdict.reason)
+        return Answer(query.original, verdict.no_match, results, verdict.reason, more=more)
 
     def _closeness(self, question: str, sections: Sequence[str], q_terms: Sequence[str]
                    ) -> Callable[[list[str]], list[float]]:
@@ -342,6 +345,15 @@ class Retriever:
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
             snippet=make_snippet(s.markdown, q_terms, closeness=closeness), score=score,
         )
+
+
+def page(scores: dict[int, float], k: int, offset: int = 0) -> tuple[list[int], bool]:
+    """The ``k`` best-scored indices after the first ``offset`` (at most :data:`MAX_DEPTH` deep in all), and whether
+    another page follows them."""
+    offset = max(0, min(MAX_DEPTH, offset))
+    end = min(offset + k, MAX_DEPTH)
+    ranked = sorted(scores, key=lambda i: -scores[i])
+    return ranked[offset:end], end < min(len(ranked), MAX_DEPTH)
 
 
 # --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----
