@@ -38,6 +38,7 @@ class InteractionRecord:
     choices: list[dict[str, Any]] | None = None  # autocomplete answer
     errors: list[dict[str, Any]] = field(default_factory=list)  # error bodies this interaction's requests got
     final: asyncio.Event = field(default_factory=asyncio.Event)  # a visible answer exists
+    message_id: str | None = None  # a component interaction's: the message whose button was pressed
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ class InteractionRoutes(Gateway):
         body = await request.json()
         kind = body.get("type")
         data = body.get("data") or {}
-        allowed = {4: {8}, 2: {4, 5, 9}}.get(rec.type, set())
+        allowed = {4: {8}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}}.get(rec.type, set())
         if kind not in allowed:
             raise DiscordError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
                 {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Interaction response type is invalid"}]}})
@@ -110,6 +111,10 @@ class InteractionRoutes(Gateway):
             rec.choices = data["choices"]
         elif kind == 4:
             check_message(data, prefix="data.")
+        elif kind == 7:  # UPDATE_MESSAGE: the data edits the message the component is on
+            target = self.component_message(rec)
+            check_message({k: data.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions",
+                                                                   "components")}, prefix="data.")
         rec.acked_at = now
         rec.response_type = kind
         rec.ephemeral = bool((data.get("flags") or 0) & EPHEMERAL)
@@ -125,6 +130,11 @@ class InteractionRoutes(Gateway):
                 rec.final.set()
         elif kind == 8:
             rec.final.set()
+        elif kind in (6, 7):  # the component's message is the interaction's original from now on
+            rec.original = self.component_message(rec)
+            if kind == 7:
+                self.edit_stored(rec.original, data)
+                rec.final.set()
         if request.query.get("with_response") in ("1", "true", "True"):
             return _json(callback)
         return web.Response(status=204)
@@ -149,6 +159,7 @@ class InteractionRoutes(Gateway):
             rec.final.set()
             return _json(reply(loading))
         msg = self._message(self.channel_id, body, webhook=True)
+        msg["mentions"] = self.mentioned(body)
         rec.followups.append(msg)
         rec.final.set()
         return _json(reply(msg))
@@ -171,15 +182,14 @@ class InteractionRoutes(Gateway):
         rec = self._interaction_for(request.match_info["token"])
         target = self._webhook_target(rec, request.match_info["message"])
         body = await request.json()
-        merged = {k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")}
+        merged = {k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions", "components")}
         try:
             check_message(merged)
         except DiscordError as exc:
             rec.errors.append(exc.body)
             raise
-        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
+        self.edit_stored(target, body)
         target["flags"] = target.get("flags", 0) & ~LOADING  # no longer "thinking"
-        target["edited_timestamp"] = _now_iso()
         rec.final.set()
         return _json(reply(target))
 

@@ -146,8 +146,8 @@ class MessageRoutes(ServerBase):
             self._writable(channel)
         target = self._find_message(channel, request.match_info["message"])
         body = await request.json()
-        check_message({k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")})
-        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions")})
+        check_message({k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions", "components")})
+        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
         target["edited_timestamp"] = now_iso()
         return _json(public(target))
 
