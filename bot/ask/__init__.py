@@ -20,5 +20,12 @@ async def setup(bot: BackissueBot) -> None:
         from bot.feedback.record import QuestionRecord
 
         record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days)
+    # the buttons under every answer (/ask's and the conversations'): their records share the conversation store
+    from bot.ask.buttons import DYNAMIC_ITEMS, AnswerButtons
+    from bot.converse.state import open_conversations
+
+    buttons = AnswerButtons(bot.retriever, await asyncio.to_thread(open_conversations, s.data_dir), bot.limit)
+    await bot.add_cog(buttons)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)  # a button pressed after a restart is found again by its custom_id
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
-                             record=record))
+                             record=record, buttons=buttons))

@@ -13,9 +13,10 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
-from bot.converse.state import Conversation, ConversationStore
+from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import ReaderLimit, too_fast
@@ -23,12 +24,15 @@ from index.search.followup import search_followup
 from index.search.retriever import Filters, Retriever
 
 log = logging.getLogger(__name__)
+PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
 
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, plain_in_threads: bool = False) -> None:
+                 runner: ReindexRunner | None = None, plain_in_threads: bool = False,
+                 buttons: commands.Cog | None = None) -> None:
         self.bot = bot
+        self.buttons = buttons if isinstance(buttons, AnswerButtons) else None
         self.retriever = retriever
         self.store = store
         self.limit = limit
@@ -81,10 +85,15 @@ class ConverseCog(commands.Cog):
     async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
+        view = None
         try:
-            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
+            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, PER_PAGE,
                                              conversation.filters)
             rendered = render_answer(answer)
+            if self.buttons is not None:
+                view = await self.buttons.attach(answer, AnswerState(
+                    question=decision.question, earlier=tuple(earlier), filters=conversation.filters,
+                    per_page=PER_PAGE, shown=len(rendered.embeds), asker=message.author.id, private=False))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
@@ -93,17 +102,18 @@ class ConverseCog(commands.Cog):
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = f"{rendered.content}\n*{notice}*"
-        sent = await self._send(message, rendered)
+        sent = await self._send(message, rendered, view)
         if sent is None:
             return
         keys = [sent.id] + ([message.channel.id] if isinstance(message.channel, discord.Thread) and earlier else [])
         await asyncio.to_thread(self.store.save, conversation.then(sent.id, decision.question), keys)
 
-    async def _send(self, message: discord.Message, rendered: Rendered) -> discord.Message | None:
+    async def _send(self, message: discord.Message, rendered: Rendered,
+                    view: discord.ui.View | None = None) -> discord.Message | None:
         """Reply to ``message``, pinging no one; None when Discord refuses (no permission, message gone)."""
         try:
             return await message.channel.send(
-                clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS,
+                clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS, view=view,
                 reference=message.to_reference(fail_if_not_exists=False), mention_author=False)
         except discord.HTTPException as exc:
             log.warning("cannot answer message %s in channel %s: %s", message.id, message.channel.id, exc)
