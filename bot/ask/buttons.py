@@ -104,7 +104,7 @@ def rows_of(message: discord.Message | None) -> list[list[ButtonSpec]]:
     return [r for r in rows if r]
 
 
-class AnswerButtons(commands.Cog):
+class AnswerButtons(commands.Cog, name=COG_NAME):
     """Keeps what each answer's buttons need, and answers their presses."""
 
     def __init__(self, retriever: Retriever, store: ConversationStore, limit: ReaderLimit) -> None:

@@ -30,9 +30,9 @@ PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
                  runner: ReindexRunner | None = None, plain_in_threads: bool = False,
-                 buttons: commands.Cog | None = None) -> None:
+                 buttons: AnswerButtons | None = None) -> None:
         self.bot = bot
-        self.buttons = buttons if isinstance(buttons, AnswerButtons) else None
+        self.buttons = buttons  # the buttons under each answer; None: answers without buttons
         self.retriever = retriever
         self.store = store
         self.limit = limit

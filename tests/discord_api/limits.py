@@ -116,6 +116,10 @@ def _check_button(errors: FormErrors, p: str, c: dict[str, Any], seen: set[str])
     elif style == PREMIUM_STYLE:
         if not c.get("sku_id"):
             errors.add(f"{p}.sku_id", "BASE_TYPE_REQUIRED", "This field is required")
+        for name in ("custom_id", "label", "url", "emoji"):
+            if c.get(name) is not None:
+                errors.add(f"{p}.{name}", "BUTTON_COMPONENT_PREMIUM_FIELD_NOT_ALLOWED",
+                           f"A premium button cannot have a {name}")
     else:
         if url is not None:
             errors.add(f"{p}.url", "BUTTON_COMPONENT_URL_NOT_ALLOWED", "Only a link button can have a url")
