@@ -60,6 +60,7 @@ def test_more_results_turns_the_page_to_further_sections_until_there_are_none(tm
             while "More results" in labels(s.any_message(msg["id"])):
                 turned = await press(s, msg, "More results", asker)
                 assert turned.response_type == 6 and turned.original["id"] == msg["id"]  # the same message, in place
+                assert turned.acked_at - turned.created < 3  # acknowledged within Discord's 3 s, searched after
                 now = urls(s.any_message(msg["id"]))
                 assert now and not set(now) & set(seen), "a page repeats sections shown before"
                 assert re.search(rf"sections? {len(seen) + 1}\b", s.any_message(msg["id"])["content"])
@@ -134,6 +135,20 @@ def test_share_posts_the_private_answer_publicly_naming_the_sharer_and_pinging_n
             theirs = await press(s, post, "More results", s.user("stranger"))
             assert theirs.ephemeral and not set(urls(theirs.original)) & set(urls(post))
             assert s.rejected == []
+    run(scenario())
+
+
+def test_paging_counts_against_the_readers_one_rate_limit(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:  # 4 questions per 30 s by default
+            s, eager = r.server, r.server.user("eager")
+            answer = shown(await ask(s, "what is layer skip", user=eager))
+            before = urls(answer)
+            for n in range(3):
+                await ask(s, f"fineweb {n}", user=eager)
+            refused = await press(s, answer, "More results", eager)
+            assert refused.ephemeral and "try again in" in refused.original["content"]
+            assert urls(s.any_message(answer["id"])) == before  # the page did not turn
     run(scenario())
 
 
