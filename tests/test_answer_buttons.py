@@ -117,6 +117,7 @@ def test_the_answer_store_outlives_a_connection_shares_once_and_expires(tmp_path
     assert kept is not None and kept.shown == 6 and kept.earlier == ("what is fineweb",)
     assert kept.filters == Filters(source="examples") and kept.asker == 42 and kept.private
     assert again.mark_shared(answer_id) and not again.mark_shared(answer_id)
+    assert again.mark_shared(answer_id, False) and again.mark_shared(answer_id)  # a failed share may be tried again
     assert again.answer(answer_id + 1) is None  # unknown
     again.close()
     expired = SqliteConversations(path, ttl=0.5)

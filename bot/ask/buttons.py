@@ -186,6 +186,8 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
                                             view=to_view(public_rows(rows, public_id)), allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             log.warning("cannot share answer %s: %s", state.id, exc)
+            await asyncio.to_thread(self.store.mark_shared, state.id, False)  # it may be tried again
+            await interaction.edit_original_response(view=to_view(rows))
             await interaction.followup.send(SHARE_FAILED, ephemeral=True)
 
 

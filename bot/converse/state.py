@@ -115,8 +115,8 @@ class ConversationStore(Protocol):
     def turn_page(self, answer_id: int, shown: int) -> None:
         """The answer now shows sections up to ``shown``."""
 
-    def mark_shared(self, answer_id: int) -> bool:
-        """Mark the answer shared; False when it already was (so one answer is shared once)."""
+    def mark_shared(self, answer_id: int, shared: bool = True) -> bool:
+        """Mark the answer shared (or, after a failed share, not); False when it already was (shared once)."""
 
     def close(self) -> None: ...
 
@@ -193,9 +193,10 @@ class SqliteConversations:
         with self._lock:
             self._db.execute("UPDATE answers SET shown = ? WHERE id = ?", (int(shown), int(answer_id)))
 
-    def mark_shared(self, answer_id: int) -> bool:
+    def mark_shared(self, answer_id: int, shared: bool = True) -> bool:
         with self._lock:
-            cur = self._db.execute("UPDATE answers SET shared = 1 WHERE id = ? AND shared = 0", (int(answer_id),))
+            cur = self._db.execute("UPDATE answers SET shared = ? WHERE id = ? AND shared = ?",
+                                   (int(shared), int(answer_id), int(not shared)))
             return cur.rowcount == 1
 
     def close(self) -> None:
