@@ -20,6 +20,7 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search.fragments import fragment_url, page_text, visible_blocks
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.query import Query, read_question
@@ -86,15 +87,16 @@ class Result:
     date: str | None
     heading: str
     heading_path: tuple[str, ...]
-    url: str
+    url: str  # the section's: the page, and the heading's anchor when it has one
     snippet: str
     score: float
+    quote_url: str = ""  # ``url`` with a text fragment that lands on the snippet's words ("" when turned off)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "path": self.path, "title": self.title, "date": self.date,
             "heading": self.heading, "heading_path": list(self.heading_path), "url": self.url,
-            "snippet": self.snippet, "score": round(self.score, 4),
+            "quote_url": self.quote_url, "snippet": self.snippet, "score": round(self.score, 4),
         }
 
 
@@ -131,6 +133,7 @@ class _Table:
     vectors: np.ndarray  # every served chunk's embedding, rows grouped by section
     starts: np.ndarray  # first row of each section in ``vectors``
     lexical: LexicalIndex
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)  # an issue's visible text, once asked for
 
 
 def unanswerable(query: Query) -> Answer | None:
@@ -150,8 +153,9 @@ class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
     def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path, *,
-                 loaded: Callable[[], None] | None = None) -> None:
+                 loaded: Callable[[], None] | None = None, text_fragments: bool = True) -> None:
         self.catalog = catalog
+        self.text_fragments = text_fragments  # links that land on the quoted words
         self.loaded = loaded  # called after each load of the served table (the bot keeps it out of garbage collection)
         self.store = store
         self.embedder = embedder
@@ -337,11 +341,30 @@ class Retriever:
     def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
                 closeness: Callable[[list[str]], list[float]]) -> Result:
         s = t.sections[idx]
+        snippet = make_snippet(s.markdown, q_terms, closeness=closeness)
+        quote_url = fragment_url(s.url, s.anchor, snippet, _page(t, idx)) if self.text_fragments else ""
         return Result(
             source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
-            snippet=make_snippet(s.markdown, q_terms, closeness=closeness), score=score,
+            snippet=snippet, score=score, quote_url=quote_url,
         )
+
+
+def _page(t: _Table, idx: int) -> str:
+    """The visible text of the whole issue of section ``idx`` (text fragments must be unique on its page), kept
+    per table. The table holds an issue's sections together, in order (the catalog serves them so)."""
+    key = t.keys[idx][:2]
+    if (text := t.pages.get(key)) is None:
+        first, end = idx, idx + 1
+        while first > 0 and t.keys[first - 1][:2] == key:
+            first -= 1
+        while end < len(t.keys) and t.keys[end][:2] == key:
+            end += 1
+        blocks: list[str] = []
+        for s in t.sections[first:end]:
+            blocks += ([s.heading] if s.heading else []) + visible_blocks(s.markdown)
+        text = t.pages[key] = page_text(blocks)
+    return text
 
 
 # --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----
