@@ -17,4 +17,5 @@ async def setup(bot: BackissueBot) -> None:
     s = bot.settings
     store = await asyncio.to_thread(open_conversations, s.data_dir)
     await bot.add_cog(ConverseCog(bot, bot.retriever, store, bot.limit, runner=bot.runner,
-                                  plain_in_threads=s.discord.message_content))
+                                  plain_in_threads=s.discord.message_content,
+                                  announcements=bot.announce_state))

@@ -13,7 +13,9 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.announce.ledger import AnnounceLedger
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
+from bot.converse.about import about_issue
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
 from bot.converse.state import Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
@@ -27,8 +29,10 @@ log = logging.getLogger(__name__)
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, plain_in_threads: bool = False) -> None:
+                 runner: ReindexRunner | None = None, plain_in_threads: bool = False,
+                 announcements: AnnounceLedger | None = None) -> None:
         self.bot = bot
+        self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
         self.retriever = retriever
         self.store = store
         self.limit = limit
@@ -69,6 +73,9 @@ class ConverseCog(commands.Cog):
         decision = decide(incoming, plain_in_threads=self.plain_in_threads)
         if decision.kind is Kind.IGNORE:
             return
+        about = None
+        if decision.kind is Kind.ASK and keys and self.announcements is not None:
+            about = await asyncio.to_thread(self.announcements.announced, keys)
         retry = self.limit.retry_after((self.bot.application_id, message.author.id))
         if retry is not None:
             await self._send(message, Rendered(too_fast(retry)))
@@ -76,20 +83,27 @@ class ConverseCog(commands.Cog):
         if decision.kind is Kind.HOWTO:
             await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
             return
-        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None)
+        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None, about)
 
-    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
+    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None,
+                      about: tuple[str, str] | None = None) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
+        lead = ""
         try:
-            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
-                                             conversation.filters)
+            if about is not None:
+                answer, lead = await asyncio.to_thread(about_issue, self.retriever, decision.question, *about)
+            else:
+                answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
+                                                 conversation.filters)
             rendered = render_answer(answer)
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
         if earlier:
-            rendered.content = f"*Following up on “{quote_question(earlier[-1])}”*\n{rendered.content}"
+            lead = f"*Following up on “{quote_question(earlier[-1])}”*"
+        if lead:
+            rendered.content = f"{lead}\n{rendered.content}"
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = f"{rendered.content}\n*{notice}*"
