@@ -7,10 +7,10 @@ the blocks a browser matches a text fragment's terms within.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import frontmatter
 from markdown_it import MarkdownIt
 
 from index.search.fragments import page_text
@@ -18,6 +18,7 @@ from index.search.fragments import page_text
 BLOCK_TAGS = {"address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt", "figcaption",
               "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
               "pre", "section", "summary", "table", "td", "th", "tr", "ul"}
+_FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n.*?^\1[ \t]*$\r?\n?", re.S | re.M)
 HIDDEN_TAGS = {"script", "style", "template", "noscript", "svg"}
 
 
@@ -65,6 +66,7 @@ def html_page(html: str) -> str:
 
 def markdown_page(path: Path) -> str:
     """The visible text of the page a site generator makes of the Markdown issue at ``path``."""
-    post = frontmatter.loads(path.read_text(encoding="utf-8", errors="replace"))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    body = _FRONT_MATTER.sub("", text, count=1)  # YAML (---) or TOML (+++), even when it does not parse
     renderer = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    return html_page(renderer.render(post.content))
+    return html_page(renderer.render(body))

@@ -54,3 +54,8 @@ def test_a_directive_that_would_not_land_once_is_left_out() -> None:
     assert fragment_url("https://e.org/p/", "sec", "one two three", page) == "https://e.org/p/#sec"
     assert matches("text=one%20two,three", page_text(["one two x", "three"])) == 1
     assert matches("text=three,one", page_text(["one two x", "three"])) == 0
+
+
+def test_text_without_spaces_gives_no_overlong_term() -> None:
+    clause = "计算社会科学的研究员讨论了自然语言处理的伦理问题以及它对社会的影响" * 3
+    assert fragment_url("https://e.org/p/", "sec", f"{clause} 和 {clause}") == "https://e.org/p/#sec"

@@ -23,6 +23,8 @@ from index.reading.sections import inline_plain, parse_markdown
 
 WORDS_EACH = 4  # words in textStart and in textEnd of the range form
 SHORT_WORDS = 8  # a one-block snippet of at most this many words is quoted whole
+TERM_MAX = 100  # characters of a term (CJK text has no spaces between words): longer, no fragment
+START_WORDS_MAX = 12  # a start that is not unique by then gives no fragment: the link goes to the heading
 ELLIPSIS = "…"
 _TAG = re.compile(r"<[^>]+>")
 
@@ -54,6 +56,14 @@ def encode(term: str) -> str:
     return urllib.parse.quote(term, safe="").replace("-", "%2D")
 
 
+def _starts(page: str, term: str) -> list[int]:
+    folded = term.casefold()
+    if folded not in page:  # the common case, at C speed
+        return []
+    pattern = r"(?<!\w)" + re.escape(folded) + r"(?!\w)"
+    return [m.start() for m in re.finditer(pattern, page)]
+
+
 def occurrences(page: str, term: str) -> int:
     """How often ``term`` occurs in ``page`` (from :func:`page_text`) starting and ending at word edges."""
     return len(_starts(page, term)) if term else 0
@@ -74,20 +84,18 @@ def text_directive(snippet: str, page: str = "") -> str:
         return ""
     first, last = blocks[0], blocks[-1]
     if len(blocks) == 1 and len(first) <= SHORT_WORDS:
-        return "text=" + encode(" ".join(first))
+        whole = " ".join(first)
+        return "text=" + encode(whole) if len(whole) <= TERM_MAX else ""
     n = min(WORDS_EACH, len(first))
-    while page and n < len(first) and occurrences(page, " ".join(first[:n])) > 1:
+    while page and n < min(len(first), START_WORDS_MAX) and occurrences(page, " ".join(first[:n])) > 1:
         n += 1
-    if len(blocks) == 1 and len(first) <= n + WORDS_EACH:
+    if len(blocks) == 1 and len(first) <= n + WORDS_EACH and len(" ".join(first)) <= TERM_MAX:
         return "text=" + encode(" ".join(first))
     start = " ".join(first[:n])
     end = " ".join(last[-WORDS_EACH:])
+    if max(len(start), len(end)) > TERM_MAX:
+        return ""
     return f"text={encode(start)},{encode(end)}"
-
-
-def _starts(page: str, term: str) -> list[int]:
-    pattern = r"(?<!\w)" + re.escape(term.casefold()) + r"(?!\w)"
-    return [m.start() for m in re.finditer(pattern, page)]
 
 
 def matches(directive: str, page: str) -> int:
@@ -97,10 +105,11 @@ def matches(directive: str, page: str) -> int:
     if not terms or not terms[0] or len(terms) > 2:
         return 0
     starts = _starts(page, terms[0])
-    if len(terms) == 1:
+    if len(terms) == 1 or not starts:
         return len(starts)
     ends = _starts(page, terms[1])
-    return sum(1 for s in starts if any(e >= s + len(terms[0]) for e in ends))
+    last_end = max(ends, default=-1)
+    return sum(1 for s in starts if s + len(terms[0]) <= last_end)
 
 
 def fragment_url(url: str, anchor: str, snippet: str, page: str = "", *, enabled: bool = True) -> str:

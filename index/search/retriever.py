@@ -20,7 +20,7 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
-from index.search.fragments import fragment_url, page_text, visible_blocks
+from index.search.fragments import fragment_url, page_text
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.query import Query, read_question
@@ -342,7 +342,7 @@ class Retriever:
                 closeness: Callable[[list[str]], list[float]]) -> Result:
         s = t.sections[idx]
         snippet = make_snippet(s.markdown, q_terms, closeness=closeness)
-        quote_url = fragment_url(s.url, s.anchor, snippet, _page(t, idx)) if self.text_fragments else ""
+        quote_url = fragment_url(s.url, s.anchor, snippet, _page(self.catalog, t, idx)) if self.text_fragments else ""
         return Result(
             source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
@@ -350,20 +350,13 @@ class Retriever:
         )
 
 
-def _page(t: _Table, idx: int) -> str:
-    """The visible text of the whole issue of section ``idx`` (text fragments must be unique on its page), kept
-    per table. The table holds an issue's sections together, in order (the catalog serves them so)."""
+def _page(catalog: ServedRecord, t: _Table, idx: int) -> str:
+    """The visible text of the whole issue of section ``idx`` (text fragments must be unique on its page): the
+    sections' plain text the index keeps, kept per table once asked for."""
     key = t.keys[idx][:2]
     if (text := t.pages.get(key)) is None:
-        first, end = idx, idx + 1
-        while first > 0 and t.keys[first - 1][:2] == key:
-            first -= 1
-        while end < len(t.keys) and t.keys[end][:2] == key:
-            end += 1
-        blocks: list[str] = []
-        for s in t.sections[first:end]:
-            blocks += ([s.heading] if s.heading else []) + visible_blocks(s.markdown)
-        text = t.pages[key] = page_text(blocks)
+        lines = [line for section in catalog.issue_text(*key) for line in section.split("\n")]
+        text = t.pages[key] = page_text([" ".join(line.split()) for line in lines])
     return text
 
 
