@@ -116,3 +116,19 @@ def test_mentions_and_ask_share_one_rate_limit(tmp_path, samples, embedder):
             other = await s.answer_to((await s.say(s.channel_id, f"{me} fineweb"))["id"])
             assert other["embeds"]  # another reader is not held back
     run(scenario())
+
+
+def test_a_direct_message_is_a_question_and_a_reply_in_the_dm_follows_up(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s = r.server
+            reader = s.user("reader")
+            dm = s.dm_channel(reader)
+            asked = await s.say(dm, "what is layer skip", user=reader)  # no mention: a DM is for the bot
+            answer = await s.answer_to(asked["id"])
+            assert answer["channel_id"] == dm and "guild_id" not in answer
+            assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL
+            follow = await s.answer_to((await s.say(dm, FOLLOW_UP, user=reader, reply_to=answer["id"]))["id"])
+            assert cites_layerskip(follow) and "Following up on" in follow["content"]
+            assert s.rejected == []
+    run(scenario())

@@ -52,7 +52,7 @@ class ConverseCog(commands.Cog):
         return Incoming(
             text=message.content, from_bot=message.author.bot or message.webhook_id is not None or message.author == me,
             mentions_me=any(u.id == me.id for u in message.mentions), reply_to=reply_to,
-            reply_to_mine=replied is not None and replied.author.id == me.id,
+            reply_to_mine=replied is not None and replied.author.id == me.id, in_dm=message.guild is None,
         ), keys
 
     @commands.Cog.listener()
@@ -61,7 +61,7 @@ class ConverseCog(commands.Cog):
         if user is None:
             return
         incoming, keys = self._incoming(user, message)
-        if incoming.from_bot or not (incoming.mentions_me or keys):
+        if incoming.from_bot or not (incoming.mentions_me or incoming.in_dm or keys):
             return  # the common case, decided without touching the disk
         conversation, via_reply = None, False
         if incoming.reply_to is not None:
