@@ -40,6 +40,7 @@ class BackissueBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         intents.guild_messages, intents.message_content = True, settings.discord.message_content  # bot.converse
+        intents.dm_messages = True  # questions in DMs with the bot (their text arrives without message_content)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, tree_cls=CommandTree)
         self.settings = settings

@@ -41,7 +41,8 @@ class Services:
     def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever,
                   loaded: Callable[[], None] | None = None) -> Retriever:
         return retriever_class(catalog or self.catalog, self.store(), self.embedder,
-                               self.settings.data_dir / "keyword-index", loaded=loaded)
+                               self.settings.data_dir / "keyword-index", loaded=loaded,
+                               text_fragments=self.settings.answers.text_fragments)
 
     def leases(self) -> Leases | None:
         """Server mode: leases in the server, so that one of several processes does a job (announcing)."""

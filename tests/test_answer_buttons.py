@@ -20,7 +20,8 @@ from bot.ask.components import (
     shared_rows,
 )
 from bot.converse.state import AnswerState, SqliteConversations
-from index.search.retriever import MAX_DEPTH, Answer, Filters, Result, page
+from index.search.paging import MAX_DEPTH, page
+from index.search.retriever import Answer, Filters, Result
 from tests.discord_api.limits import DiscordError, check_message
 
 

@@ -47,7 +47,8 @@ def _embed(result: Result, weak: bool) -> discord.Embed:
     heading = "**" + _FORMAT_CHARS.sub(r"\\\1", clip(path, 300)) + "**"
     snippet = result.snippet or "(no text)"
     description = clip_lines(f"{heading}\n{snippet}", DESCRIPTION_MAX)
-    embed = discord.Embed(title=title, url=link(result.url), description=description, color=WEAK_COLOR if weak else COLOR)
+    embed = discord.Embed(title=title, url=link(result.quote_url or result.url), description=description,
+                          color=WEAK_COLOR if weak else COLOR)
     embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else ""), FOOTER_MAX))
     return embed
 

@@ -20,4 +20,5 @@ async def setup(bot: BackissueBot) -> None:
     buttons = bot.get_cog(COG_NAME)  # bot.ask's, when that feature runs (before this one)
     await bot.add_cog(ConverseCog(bot, bot.retriever, store, bot.limit, runner=bot.runner,
                                   plain_in_threads=s.discord.message_content,
+                                  announcements=bot.announce_state,
                                   buttons=buttons if isinstance(buttons, AnswerButtons) else None))

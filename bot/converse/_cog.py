@@ -13,8 +13,10 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.announce.ledger import AnnounceLedger
 from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
+from bot.converse.about import about_issue
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
 from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
@@ -30,8 +32,9 @@ PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
                  runner: ReindexRunner | None = None, plain_in_threads: bool = False,
-                 buttons: AnswerButtons | None = None) -> None:
+                 announcements: AnnounceLedger | None = None, buttons: AnswerButtons | None = None) -> None:
         self.bot = bot
+        self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
         self.buttons = buttons  # the buttons under each answer; None: answers without buttons
         self.retriever = retriever
         self.store = store
@@ -52,7 +55,7 @@ class ConverseCog(commands.Cog):
         return Incoming(
             text=message.content, from_bot=message.author.bot or message.webhook_id is not None or message.author == me,
             mentions_me=any(u.id == me.id for u in message.mentions), reply_to=reply_to,
-            reply_to_mine=replied is not None and replied.author.id == me.id,
+            reply_to_mine=replied is not None and replied.author.id == me.id, in_dm=message.guild is None,
         ), keys
 
     @commands.Cog.listener()
@@ -61,7 +64,7 @@ class ConverseCog(commands.Cog):
         if user is None:
             return
         incoming, keys = self._incoming(user, message)
-        if incoming.from_bot or not (incoming.mentions_me or keys):
+        if incoming.from_bot or not (incoming.mentions_me or incoming.in_dm or keys):
             return  # the common case, decided without touching the disk
         conversation, via_reply = None, False
         if incoming.reply_to is not None:
@@ -73,6 +76,9 @@ class ConverseCog(commands.Cog):
         decision = decide(incoming, plain_in_threads=self.plain_in_threads)
         if decision.kind is Kind.IGNORE:
             return
+        about = None
+        if decision.kind is Kind.ASK and keys and self.announcements is not None:
+            about = await asyncio.to_thread(self.announcements.announced, keys)
         retry = self.limit.retry_after((self.bot.application_id, message.author.id))
         if retry is not None:
             await self._send(message, Rendered(too_fast(retry)))
@@ -80,25 +86,36 @@ class ConverseCog(commands.Cog):
         if decision.kind is Kind.HOWTO:
             await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
             return
-        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None)
+        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None, about)
 
-    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
+    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None,
+                      about: tuple[str, str] | None = None) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
+        lead = ""
         view = None
+        filters = conversation.filters
         try:
-            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, PER_PAGE,
-                                             conversation.filters)
+            if about is not None:
+                answer, lead = await asyncio.to_thread(about_issue, self.retriever, decision.question, *about,
+                                                       PER_PAGE)
+                if not answer.no_match and all((r.source, r.path) == about for r in answer.results):
+                    filters = Filters(source=about[0], issue=about[1])  # answered from the issue: more of it
+            else:
+                answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier,
+                                                 PER_PAGE, filters)
             rendered = render_answer(answer)
             if self.buttons is not None:
                 view = await self.buttons.attach(answer, AnswerState(
-                    question=decision.question, earlier=tuple(earlier), filters=conversation.filters,
+                    question=decision.question, earlier=tuple(earlier), filters=filters,
                     per_page=PER_PAGE, shown=len(rendered.embeds), asker=message.author.id, private=False))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
         if earlier:
-            rendered.content = f"*Following up on “{quote_question(earlier[-1])}”*\n{rendered.content}"
+            lead = f"*Following up on “{quote_question(earlier[-1])}”*"
+        if lead:
+            rendered.content = f"{lead}\n{rendered.content}"
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = f"{rendered.content}\n*{notice}*"

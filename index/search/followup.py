@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.search.judge import Verdict, is_question, judge
+from index.search.paging import page
 from index.search.query import read_question
-from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse, page, unanswerable
+from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse, unanswerable
 
 # the follow-up joined to the question just before it, against the follow-up alone (1). Measured with
 # benchmarks/bench_followups.py (19 follow-ups over the shared archives, found@3): 0.7 → 11, 1 → 12,

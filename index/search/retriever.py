@@ -20,8 +20,10 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search.fragments import fragment_url, page_text
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
+from index.search.paging import page
 from index.search.query import Query, read_question
 from index.search.snippets import make_snippet, tied_sentences
 from index.store.catalog import ServedSection
@@ -31,7 +33,6 @@ from index.store.vectors import VectorStore
 log = logging.getLogger(__name__)
 
 MAX_K = 10
-MAX_DEPTH = 30  # sections one question may be paged through ("More results"): past these, little is related
 CANDIDATES = 100  # sections taken from the keyword ranking before fusion
 DENSE_CANDIDATES = 60  # sections taken from the dense ranking before fusion
 
@@ -87,15 +88,16 @@ class Result:
     date: str | None
     heading: str
     heading_path: tuple[str, ...]
-    url: str
+    url: str  # the section's: the page, and the heading's anchor when it has one
     snippet: str
     score: float
+    quote_url: str = ""  # ``url`` with a text fragment that lands on the snippet's words ("" when turned off)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "path": self.path, "title": self.title, "date": self.date,
             "heading": self.heading, "heading_path": list(self.heading_path), "url": self.url,
-            "snippet": self.snippet, "score": round(self.score, 4),
+            "quote_url": self.quote_url, "snippet": self.snippet, "score": round(self.score, 4),
         }
 
 
@@ -105,7 +107,7 @@ class Answer:
     no_match: bool
     results: list[Result] = field(default_factory=list)
     reason: str = ""  # why it is a no-match
-    more: bool = False  # further sections rank after these (within MAX_DEPTH): a next page exists
+    more: bool = False  # further sections rank after these (within paging.MAX_DEPTH): a next page exists
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "no_match": self.no_match, "reason": self.reason,
@@ -133,6 +135,7 @@ class _Table:
     vectors: np.ndarray  # every served chunk's embedding, rows grouped by section
     starts: np.ndarray  # first row of each section in ``vectors``
     lexical: LexicalIndex
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)  # an issue's visible text, once asked for
 
 
 def unanswerable(query: Query) -> Answer | None:
@@ -152,8 +155,9 @@ class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
     def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path, *,
-                 loaded: Callable[[], None] | None = None) -> None:
+                 loaded: Callable[[], None] | None = None, text_fragments: bool = True) -> None:
         self.catalog = catalog
+        self.text_fragments = text_fragments  # links that land on the quoted words
         self.loaded = loaded  # called after each load of the served table (the bot keeps it out of garbage collection)
         self.store = store
         self.embedder = embedder
@@ -340,20 +344,23 @@ class Retriever:
     def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
                 closeness: Callable[[list[str]], list[float]]) -> Result:
         s = t.sections[idx]
+        snippet = make_snippet(s.markdown, q_terms, closeness=closeness)
+        quote_url = fragment_url(s.url, s.anchor, snippet, _page(self.catalog, t, idx)) if self.text_fragments else ""
         return Result(
             source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
-            snippet=make_snippet(s.markdown, q_terms, closeness=closeness), score=score,
+            snippet=snippet, score=score, quote_url=quote_url,
         )
 
 
-def page(scores: dict[int, float], k: int, offset: int = 0) -> tuple[list[int], bool]:
-    """The ``k`` best-scored indices after the first ``offset`` (at most :data:`MAX_DEPTH` deep in all), and whether
-    another page follows them."""
-    offset = max(0, min(MAX_DEPTH, offset))
-    end = min(offset + k, MAX_DEPTH)
-    ranked = sorted(scores, key=lambda i: -scores[i])
-    return ranked[offset:end], end < min(len(ranked), MAX_DEPTH)
+def _page(catalog: ServedRecord, t: _Table, idx: int) -> str:
+    """The visible text of the whole issue of section ``idx`` (text fragments must be unique on its page): the
+    sections' plain text the index keeps, kept per table once asked for."""
+    key = t.keys[idx][:2]
+    if (text := t.pages.get(key)) is None:
+        lines = [line for section in catalog.issue_text(*key) for line in section.split("\n")]
+        text = t.pages[key] = page_text([" ".join(line.split()) for line in lines])
+    return text
 
 
 # --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----

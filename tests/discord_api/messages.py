@@ -61,7 +61,8 @@ class MessageRoutes(ServerBase):
                 return _json(thread)
         if channel not in self.channels:
             raise DiscordError(404, 10003, "Unknown Channel")
-        return _json({**self.channels[channel], "guild_id": self.guild_id})
+        found = self.channels[channel]
+        return _json(found if found["type"] == 1 else {**found, "guild_id": self.guild_id})  # a DM has no guild
 
     async def _channel_message(self, request: web.Request) -> web.StreamResponse:
         self._auth(request)
