@@ -203,3 +203,31 @@ def test_a_long_answer_keeps_its_buttons_within_discord_limits(tmp_path, samples
             await press(s, msg, "More results", asker)
             assert s.rejected == []
     run(scenario())
+
+
+def test_more_results_under_an_announcement_pages_within_the_announced_issue(tmp_path, embedder):
+    from tests.test_announce import announcing, posts, write_issue
+
+    folder = tmp_path / "weekly"
+    folder.mkdir()
+    write_issue(folder, 1, date="2024-01-01", body="Lighthouse keepers record passing ships in a logbook.")
+    notes = "\n\n".join(f"## Lighthouse note {n}\nLighthouse keepers on rock {n} record each passing ship, its flag "
+                        f"and the hour, in logbook number {n}." for n in range(7))
+
+    async def scenario():
+        async with announcing(tmp_path, folder, embedder) as (s, _r, cog):
+            await cog.tick()
+            write_issue(folder, 2, date="2024-01-08", body=f"Lighthouses.\n\n{notes}")
+            await cog.tick()
+            [announcement] = posts(s, s.channel_id)
+            reader = s.user("reader")
+            under = await s.answer_to((await s.say(s.channel_id, "how do lighthouse keepers record passing ships?",
+                                                   user=reader, reply_to=announcement["id"], ping=False))["id"])
+            first = urls(under)
+            assert all(e["title"].startswith("Issue 2") for e in under["embeds"])
+            await press(s, under, "More results", reader)
+            turned = s.any_message(under["id"])
+            assert urls(turned) and not set(urls(turned)) & set(first)
+            assert all(e["title"].startswith("Issue 2") for e in turned["embeds"])  # the same issue, further on
+            assert s.rejected == []
+    run(scenario())
