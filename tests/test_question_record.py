@@ -88,3 +88,45 @@ def test_forget_user_deletes_only_that_readers_rows(tmp_path, capsys):
     assert "forgot 2 questions" in capsys.readouterr().out
     db = sqlite3.connect(data / FILE_NAME)
     assert [r[0] for r in db.execute("SELECT question FROM questions")] == ["theirs"]
+
+
+def _rows(tmp_path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(tmp_path / "data" / FILE_NAME)
+    try:
+        return db.execute("SELECT entry, question FROM questions ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_every_way_of_asking_leaves_one_row_named_by_its_entry(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s, me = r.server, f"<@{r.server.app_id}>"
+            cogs = [r.bot.get_cog(name) for name in ("AskCog", "ConverseCog")]
+            assert r.bot.record is not None and all(c.record is r.bot.record for c in cogs)  # one for the bot
+            first = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
+            await s.answer_to((await s.say(s.channel_id, "who released it?", reply_to=first["id"], ping=False))["id"])
+            s.start_thread(s.channel_id, first["id"], "layer skip", s.user("reader"))
+            await asyncio.sleep(0.3)
+            await s.answer_to((await s.say(first["id"], f"{me} is the code out?"))["id"])
+            bare = await s.answer_to((await s.say(s.channel_id, me))["id"])  # a how-to asks nothing
+            assert "mention me with a question" in bare["content"]
+            return r.bot.record
+    record = asyncio.run(scenario())
+    with pytest.raises(sqlite3.ProgrammingError):  # closed once, when the bot stopped
+        record.no_matches()
+    assert _rows(tmp_path) == [("mention", "what is layer skip"),
+                               ("reply", "who released it?"), ("thread", "is the code out?")]
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_disabled_records_no_mention(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder, extra="[feedback]\nenabled = false") as r:
+            s = r.server
+            await s.answer_to((await s.say(s.channel_id, f"<@{s.app_id}> {NO_MATCH_QUESTION}"))["id"])
+    asyncio.run(scenario())
+    assert not (tmp_path / "data" / FILE_NAME).exists()

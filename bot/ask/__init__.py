@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,15 +9,10 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: BackissueBot) -> None:
-    """Add /ask, searching with the bot's retriever and reader; each reader may ask ``ask_rate`` questions per
-    ``ask_per_seconds``, however they ask (``bot.limit``)."""
+    """Add /ask, searching with the bot's retriever and reader and recording in the bot's one question record;
+    each reader may ask ``ask_rate`` questions per ``ask_per_seconds``, however they ask (``bot.limit``)."""
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
 
     s = bot.settings
-    record = None
-    if s.feedback.enabled:
-        from bot.feedback.record import QuestionRecord
-
-        record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days)
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
-                             record=record))
+                             record=bot.record))
