@@ -101,11 +101,15 @@ def _rows(tmp_path) -> list[tuple[str, str]]:
 @pytest.mark.discord
 @pytest.mark.slow
 def test_every_way_of_asking_leaves_one_row_named_by_its_entry(tmp_path, samples, embedder):
+    from bot.ask.message import NAME
+
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:
             s, me = r.server, f"<@{r.server.app_id}>"
-            cogs = [r.bot.get_cog(name) for name in ("AskCog", "ConverseCog")]
+            cogs = [r.bot.get_cog(name) for name in ("AskCog", "MessageSearchCog", "ConverseCog")]
             assert r.bot.record is not None and all(c.record is r.bot.record for c in cogs)  # one for the bot
+            target = await s.say(s.channel_id, "**what** is speculative decoding")
+            await (await s.interact_message(NAME, target)).answered()
             first = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
             await s.answer_to((await s.say(s.channel_id, "who released it?", reply_to=first["id"], ping=False))["id"])
             s.start_thread(s.channel_id, first["id"], "layer skip", s.user("reader"))
@@ -117,16 +121,19 @@ def test_every_way_of_asking_leaves_one_row_named_by_its_entry(tmp_path, samples
     record = asyncio.run(scenario())
     with pytest.raises(sqlite3.ProgrammingError):  # closed once, when the bot stopped
         record.no_matches()
-    assert _rows(tmp_path) == [("mention", "what is layer skip"),
+    assert _rows(tmp_path) == [("message", "what is speculative decoding"), ("mention", "what is layer skip"),
                                ("reply", "who released it?"), ("thread", "is the code out?")]
 
 
 @pytest.mark.discord
 @pytest.mark.slow
-def test_disabled_records_no_mention(tmp_path, samples, embedder):
+def test_disabled_records_no_mention_and_no_message_command(tmp_path, samples, embedder):
+    from bot.ask.message import NAME
+
     async def scenario():
         async with running_bot(tmp_path, samples, embedder, extra="[feedback]\nenabled = false") as r:
             s = r.server
             await s.answer_to((await s.say(s.channel_id, f"<@{s.app_id}> {NO_MATCH_QUESTION}"))["id"])
+            await (await s.interact_message(NAME, await s.say(s.channel_id, NO_MATCH_QUESTION))).answered()
     asyncio.run(scenario())
     assert not (tmp_path / "data" / FILE_NAME).exists()

@@ -1,4 +1,5 @@
-"""The /ask feature: the cog and the pure rendering of answers into Discord messages."""
+"""/ask and the message command "Search back issues": the cogs and the pure rendering of answers into Discord
+messages."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: BackissueBot) -> None:
-    """Add /ask, searching with the bot's retriever and reader and recording in the bot's one question record;
-    each reader may ask ``ask_rate`` questions per ``ask_per_seconds``, however they ask (``bot.limit``)."""
+    """Add /ask and the message command, searching with the bot's retriever and reader and recording in the
+    bot's one question record; each reader may ask ``ask_rate`` questions per ``ask_per_seconds``, however
+    they ask (``bot.limit``)."""
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
+    from bot.ask.message import MessageSearchCog
 
     s = bot.settings
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
                              record=bot.record))
+    await bot.add_cog(MessageSearchCog(bot.tree, bot.retriever, runner=bot.runner, record=bot.record))
