@@ -63,6 +63,7 @@ def test_a_messages_question_is_its_text_without_discord_markup():
     assert message_question("snake_case stays") == "snake_case stays"
     assert message_question("<@123> <:wave:456> https://example.org/x") == ""
     assert message_question("") == ""
+    assert len(message_question("layer skip " * 400)) <= 2000  # as /ask's question; a message may hold 4000
 
 
 # --- through Discord ---------------------------------------------------------------------------------------
