@@ -137,3 +137,27 @@ def test_disabled_records_no_mention_and_no_message_command(tmp_path, samples, e
             await (await s.interact_message(NAME, await s.say(s.channel_id, NO_MATCH_QUESTION))).answered()
     asyncio.run(scenario())
     assert not (tmp_path / "data" / FILE_NAME).exists()
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_a_reply_to_an_announcement_leaves_one_row_named_announcement_with_that_issue(tmp_path, embedder):
+    from tests.test_announce import announcing, posts, write_issue
+
+    newsletter = tmp_path / "weekly"
+    newsletter.mkdir()
+    write_issue(newsletter, 1, date="2024-01-01", body="Lighthouse keepers record every passing ship.")
+
+    async def scenario():
+        async with announcing(tmp_path, newsletter, embedder) as (s, _r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08", body="One lighthouse now counts ships with a camera.")
+            await cog.tick()
+            [announcement] = posts(s, s.channel_id)
+            await s.answer_to((await s.say(s.channel_id, "how are ships counted?", reply_to=announcement["id"],
+                                           ping=False))["id"])
+    asyncio.run(scenario())
+    db = sqlite3.connect(tmp_path / "data" / FILE_NAME)
+    [(entry, question, filters)] = db.execute("SELECT entry, question, filters FROM questions").fetchall()
+    assert (entry, question) == ("announcement", "how are ships counted?")
+    assert Filters.from_json(filters).issue == "issue_002.md"  # asked about the announced issue first
