@@ -12,7 +12,7 @@ import pytest
 from bot.ask.message import NAME, NO_TEXT, message_question
 from index.store.catalog import Catalog
 from tests.discord_api.limits import DiscordError, check_commands
-from tests.discord_harness import running_bot
+from tests.discord_harness import cited_section, running_bot
 from tests.test_discord import LAYERSKIP_URL, message
 
 IMAGE = {"id": "1", "filename": "chart.png", "size": 1024, "url": "https://cdn.example/chart.png",
@@ -92,14 +92,14 @@ def test_searching_a_message_answers_privately_and_sets_markup_aside(tmp_path, s
             rec = await (await s.interact_message(NAME, plain)).answered()
             answer = message(rec)
             assert rec.ephemeral and rec.response_type == 5  # private, and acknowledged at once
-            assert answer["embeds"][0]["url"] == LAYERSKIP_URL
+            assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL
             assert answer["allowed_mentions"] == {"parse": []}
             assert answer["content"] == "**Q:** what is layer skip"
             someone = s.user("someone")
             marked = await s.say(s.channel_id, f"<@{someone['id']}> **what** is __layer skip__ <:wave:123456>",
                                  user=s.user("asker"))
             answer = message(await (await s.interact_message(NAME, marked)).answered())
-            assert answer["embeds"][0]["url"] == LAYERSKIP_URL
+            assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL
             assert answer["content"] == "**Q:** what is layer skip"  # no mention, no stars, no emoji echoed
             for target in (await s.say(s.channel_id, "", attachments=[IMAGE]),
                            await s.say(s.channel_id, f"<@{someone['id']}> <:wave:123456>")):
