@@ -161,3 +161,17 @@ def test_a_reply_to_an_announcement_leaves_one_row_named_announcement_with_that_
     [(entry, question, filters)] = db.execute("SELECT entry, question, filters FROM questions").fetchall()
     assert (entry, question) == ("announcement", "how are ships counted?")
     assert Filters.from_json(filters).issue == "issue_002.md"  # asked about the announced issue first
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_a_direct_message_and_its_follow_up_each_leave_one_row(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s = r.server
+            reader = s.user("reader")
+            dm = s.dm_channel(reader)
+            answer = await s.answer_to((await s.say(dm, "what is layer skip", user=reader))["id"])
+            await s.answer_to((await s.say(dm, "who released it?", user=reader, reply_to=answer["id"]))["id"])
+    asyncio.run(scenario())
+    assert _rows(tmp_path) == [("dm", "what is layer skip"), ("reply", "who released it?")]

@@ -65,10 +65,12 @@ def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
 
 def entry(d: Decision, m: Incoming, *, announced: bool = False) -> str:
     """How the question record names this way of asking: a follow-up by "reply" or in the conversation's
-    "thread"; a new question about an "announcement" (``announced``: replying to it, or in its thread), by
-    "mention", or by "reply" to a message of the bot's that leads to no conversation."""
+    "thread"; a new question about an "announcement" (``announced``: replying to it, or in its thread), in a
+    direct message ("dm"), by "mention", or by "reply" to a message of the bot's that leads to no conversation."""
     if announced:
         return "announcement"
     if d.kind is Kind.FOLLOW:
         return "reply" if m.via_reply else "thread"
+    if m.in_dm:
+        return "dm"
     return "mention" if m.mentions_me else "reply"
