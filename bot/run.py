@@ -60,14 +60,17 @@ def wired_bot(settings: Settings, services: Services, *,
                            before=lambda force, only: sync.sync(force=force, only=only),
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
+    record = services.question_record()
     bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class,
                                                                   loaded=gc.freeze),
                        reader=reader, runner=runner, announce_state=announce_state, leases=services.leases(),
-                       features=FEATURES)
+                       record=record, features=FEATURES)
     try:
         yield bot
     finally:
         runner.shutdown()
+        if record is not None:
+            record.close()
         announce_state.close()
         reader.close()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.announce.ledger import AnnounceLedger
 from bot.announce.server_state import ServerAnnounceState
 from bot.announce.state import AnnounceState
+from bot.feedback.record import QuestionRecord
 from bot.settings import Settings
 from index.embedding.model import Embedder
 from index.indexing.indexer import Indexer
@@ -53,6 +54,12 @@ class Services:
         if self.records is not None:
             return ServerAnnounceState(self.records())
         return AnnounceState(self.settings.announce_state_path)
+
+    def question_record(self) -> QuestionRecord | None:
+        """The record of readers' questions (one for the whole bot, every way of asking writes to it), in the
+        data folder; None when ``[feedback] enabled = false``: then no file is made."""
+        s = self.settings
+        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days) if s.feedback.enabled else None
 
     def close(self) -> None:
         self.catalog.close()

@@ -40,10 +40,6 @@ class AskCog(commands.Cog):
         self.catalog = catalog
         self.sources = list(sources)
 
-    async def cog_unload(self) -> None:
-        if self.record is not None:
-            self.record.close()
-
     def _filters(self, source: str | None, issue: str | None, since: str | None, until: str | None) -> Filters:
         try:
             # a choice's value is at most CHOICE_MAX long: a title that long was cut, so it names the issue's start

@@ -17,9 +17,10 @@ from bot.announce.ledger import AnnounceLedger
 from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
 from bot.converse.about import about_issue
-from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
+from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
 from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.feedback.record import QuestionRecord
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
@@ -31,8 +32,9 @@ PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, plain_in_threads: bool = False,
-                 announcements: AnnounceLedger | None = None, buttons: AnswerButtons | None = None) -> None:
+                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
+                 buttons: AnswerButtons | None = None) -> None:
         self.bot = bot
         self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
         self.buttons = buttons  # the buttons under each answer; None: answers without buttons
@@ -40,6 +42,7 @@ class ConverseCog(commands.Cog):
         self.store = store
         self.limit = limit
         self.runner = runner
+        self.record = record
         self.plain_in_threads = plain_in_threads
 
     async def cog_unload(self) -> None:
@@ -86,10 +89,11 @@ class ConverseCog(commands.Cog):
         if decision.kind is Kind.HOWTO:
             await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
             return
-        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None, about)
+        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None,
+                           entry(decision, incoming, announced=about is not None), about)
 
     async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None,
-                      about: tuple[str, str] | None = None) -> None:
+                      entry: str, about: tuple[str, str] | None = None) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
         lead = ""
@@ -112,6 +116,11 @@ class ConverseCog(commands.Cog):
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
+        else:
+            if self.record is not None:
+                asked_in = Filters(source=about[0], issue=about[1]) if about is not None else conversation.filters
+                await asyncio.to_thread(self.record.add, entry, message.author.id, decision.question, asked_in,
+                                        answer)
         if earlier:
             lead = f"*Following up on “{quote_question(earlier[-1])}”*"
         if lead:

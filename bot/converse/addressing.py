@@ -61,3 +61,16 @@ def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
         # of the bot's asks nothing
         return Decision(Kind.HOWTO) if m.mentions_me or m.in_dm else Decision(Kind.IGNORE)
     return Decision(Kind.ASK, question)
+
+
+def entry(d: Decision, m: Incoming, *, announced: bool = False) -> str:
+    """How the question record names this way of asking: a follow-up by "reply" or in the conversation's
+    "thread"; a new question about an "announcement" (``announced``: replying to it, or in its thread), in a
+    direct message ("dm"), by "mention", or by "reply" to a message of the bot's that leads to no conversation."""
+    if announced:
+        return "announcement"
+    if d.kind is Kind.FOLLOW:
+        return "reply" if m.via_reply else "thread"
+    if m.in_dm:
+        return "dm"
+    return "mention" if m.mentions_me else "reply"

@@ -67,14 +67,17 @@ class ChatRoutes(Gateway):
         return self.channels.get(channel, {}).get("type") == DM  # type: ignore[attr-defined]
 
     async def say(self, channel: str, content: str, *, user: dict[str, Any] | None = None,
-                  reply_to: str | None = None, ping: bool = True) -> dict[str, Any]:
+                  reply_to: str | None = None, ping: bool = True,
+                  attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A reader (or ``user``, a bot too) posts ``content`` in ``channel`` (a channel or a thread), replying to
-        ``reply_to`` if given (pinging its author when ``ping``); dispatched as Discord would. The stored message."""
+        ``reply_to`` if given (pinging its author when ``ping``), with ``attachments`` (attachment objects) if
+        given; dispatched as Discord would. The stored message."""
         author = user or self.user("reader")  # type: ignore[attr-defined]
         body: dict[str, Any] = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to}
         msg = self._store_message(channel, body, author=author, ping=ping)
+        msg["attachments"] = list(attachments or [])
         await self.deliver(msg)
         return msg
 

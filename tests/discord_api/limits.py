@@ -1,8 +1,9 @@
 """Discord's documented shapes and limits for what a bot sends, and Discord's error bodies.
 
 Sources: Discord's API documentation (Message resource "Create Message" limits, Embed limits,
-Allowed Mentions, Interactions "Responding to an Interaction", Application Commands naming)
-and discord.py's ``discord/types/``.
+Allowed Mentions, Interactions "Responding to an Interaction", Application Commands naming and
+"Message Commands") and discord.py's ``discord/types/``; the error codes for context menu commands are
+the ones Discord answers with (discord/discord-api-docs issues 5836 and 8574).
 """
 
 from __future__ import annotations
@@ -225,6 +226,7 @@ def check_commands(commands: Any) -> None:
     errors = FormErrors()
     if not isinstance(commands, list) or len(commands) > 100:
         raise DiscordError(400, 50035, "Invalid Form Body", _error("_", "BASE_TYPE_BAD_LIST", "Must be a list of at most 100."))
+    seen_names: set[tuple[int, str]] = set()
     for n, c in enumerate(commands):
         name = c.get("name", "")
         if c.get("type", 1) == 1:  # slash commands: lower case, no spaces
@@ -235,6 +237,15 @@ def check_commands(commands: Any) -> None:
             errors.add(f"{n}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         if c.get("type", 1) == 1:
             _length(errors, f"{n}.description", c.get("description"), COMMAND_DESCRIPTION_MAX, 1)
+        elif c.get("description"):  # "not allowed when creating message commands"; "" is let through
+            errors.add(f"{n}.description", "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID",
+                       "Context menu commands cannot have description")
+        if c.get("type", 1) != 1 and c.get("options"):  # "options can only be set for ... CHAT_INPUT"
+            errors.add(f"{n}.options", "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS_INVALID",
+                       "Context menu commands cannot have options")
+        if (c.get("type", 1), name) in seen_names:  # "names are unique per application, per type, [per] scope"
+            errors.add(f"{n}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
+        seen_names.add((c.get("type", 1), name))
         options = c.get("options") or []
         if len(options) > COMMAND_OPTIONS_MAX:
             errors.add(f"{n}.options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
