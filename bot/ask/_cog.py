@@ -54,6 +54,9 @@ class AskCog(commands.Cog):
         return filters
 
     @app_commands.command(name="ask", description="Ask a question about the newsletter's past issues")
+    # installable to a server and to a reader's own account: then /ask works in DMs with the bot and anywhere
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @limited()  # the bot's per-reader limit, shared with every other way of asking
     @app_commands.describe(
         question="What you want to know",

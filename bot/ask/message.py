@@ -47,8 +47,10 @@ class MessageSearchCog(commands.Cog):
         self.runner = runner
         self.record = record
         # discord.py has no decorator for a context menu inside a cog: it is made here and added on load
-        self.menu = app_commands.ContextMenu(name=NAME, callback=self.search_message,
-                                             type=discord.AppCommandType.message)
+        self.menu = app_commands.ContextMenu(
+            name=NAME, callback=self.search_message, type=discord.AppCommandType.message,
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),  # as /ask
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True))
 
     async def cog_load(self) -> None:
         self.tree.add_command(self.menu)

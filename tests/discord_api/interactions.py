@@ -23,6 +23,8 @@ ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
 ADMINISTRATOR = 1 << 3
 MESSAGE_COMMAND = 3  # application command type MESSAGE: Apps in a message's context menu
+GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2  # interaction context types
+GUILD_INSTALL, USER_INSTALL = "0", "1"  # application integration types, as authorizing_integration_owners' keys
 
 
 @dataclass
@@ -42,6 +44,7 @@ class InteractionRecord:
     errors: list[dict[str, Any]] = field(default_factory=list)  # error bodies this interaction's requests got
     final: asyncio.Event = field(default_factory=asyncio.Event)  # a visible answer exists
     message_id: str | None = None  # a component interaction's: the message whose button was pressed
+    channel_id: str = ""  # where it happened, when not the guild's general channel (a DM, a group DM)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -127,7 +130,7 @@ class InteractionRoutes(Gateway):
             "id": rec.id, "type": rec.type, "response_message_loading": kind == 5,
             "response_message_ephemeral": rec.ephemeral}}
         if kind in (4, 5):
-            rec.original = self._message(self.channel_id, data if kind == 4 else {}, webhook=True,
+            rec.original = self._message(rec.channel_id or self.channel_id, data if kind == 4 else {}, webhook=True,
                                          flags=(EPHEMERAL if rec.ephemeral else 0) | (LOADING if kind == 5 else 0))
             callback["interaction"]["response_message_id"] = rec.original["id"]
             callback["resource"] = {"type": kind, "message": reply(rec.original)}
@@ -163,7 +166,7 @@ class InteractionRoutes(Gateway):
             loading["edited_timestamp"] = _now_iso()
             rec.final.set()
             return _json(reply(loading))
-        msg = self._message(self.channel_id, body, webhook=True)
+        msg = self._message(rec.channel_id or self.channel_id, body, webhook=True)
         msg["mentions"] = self.mentioned(body)
         rec.followups.append(msg)
         rec.final.set()
@@ -207,9 +210,26 @@ class InteractionRoutes(Gateway):
                     return str(c["id"])
         raise KeyError(f"command {name!r} was never registered")
 
+    def _offered(self, name: str, context: int, installs: tuple[str, ...]) -> None:
+        """Discord offers a command only where its ``contexts`` (null: every context) and ``integration_types``
+        (null: guild install) allow; a DM with another user or a group DM needs the app installed to the user."""
+        command = next(c for cmds in self.commands.values() for c in cmds if c["name"] == name)
+        contexts = command.get("contexts")
+        kinds = [str(k) for k in (command.get("integration_types") or [0])]
+        if contexts is not None and context not in contexts:
+            raise ValueError(f"Discord would not offer {name!r} in context {context}: its contexts are {contexts}")
+        if not any(i in kinds for i in installs):
+            raise ValueError(f"Discord would not offer {name!r} to a {'/'.join(installs)} install: "
+                             f"its integration_types are {kinds}")
+        if context == PRIVATE_CHANNEL and USER_INSTALL not in installs:
+            raise ValueError("only an app installed to the user can be used in other DMs and group DMs")
+
     async def interact(self, name: str, options: dict[str, Any] | None = None, *, admin: bool = False,
-                       autocomplete: str | None = None, user: dict[str, Any] | None = None) -> InteractionRecord:
-        """Inject INTERACTION_CREATE for slash command ``name`` (or its autocomplete for option ``autocomplete``)."""
+                       autocomplete: str | None = None, user: dict[str, Any] | None = None,
+                       context: int = GUILD, installs: tuple[str, ...] = (GUILD_INSTALL,)) -> InteractionRecord:
+        """Inject INTERACTION_CREATE for slash command ``name`` (or its autocomplete for option ``autocomplete``),
+        in ``context`` (the guild's general channel, the bot's DM with ``user``, or a group DM) for an app
+        installed as ``installs`` (to the guild, to the user, or both)."""
         user = user or self.user("reader")
         opts = []
         for key, value in (options or {}).items():
@@ -224,7 +244,8 @@ class InteractionRoutes(Gateway):
             data={"id": self.command_id(name), "name": name, "type": 1, "options": opts}, user_id=user["id"],
             created=time.monotonic(),
         )
-        await self._create_interaction(rec, user, perms)
+        self._offered(name, context, installs)
+        await self._create_interaction(rec, user, perms, context=context, installs=installs)
         return rec
 
     async def interact_message(self, name: str, message: dict[str, Any], *,
@@ -249,16 +270,31 @@ class InteractionRoutes(Gateway):
         await self._create_interaction(rec, user, DEFAULT_PERMISSIONS)
         return rec
 
-    async def _create_interaction(self, rec: InteractionRecord, user: dict[str, Any], perms: int) -> None:
+    async def _create_interaction(self, rec: InteractionRecord, user: dict[str, Any], perms: int, *,
+                                  context: int = GUILD, installs: tuple[str, ...] = (GUILD_INSTALL,)) -> None:
         self.interactions[rec.id] = rec
-        await self._send(0, {
+        # the installations that authorised it: a guild install names the guild ("0" in the bot's DM), a user one
+        # the user
+        owners = {k: (user["id"] if k == USER_INSTALL else self.guild_id if context == GUILD else "0")
+                  for k in installs}
+        payload: dict[str, Any] = {
             "id": rec.id, "application_id": self.app_id, "type": rec.type, "data": rec.data, "token": rec.token,
-            "version": 1, "guild_id": self.guild_id, "channel_id": self.channel_id,
-            "channel": {"id": self.channel_id, "type": 0, "name": "general", "guild_id": self.guild_id,
-                        "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
-            "member": {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False, "flags": 0,
-                       "permissions": str(perms), "pending": False, "nick": None, "avatar": None},
-            "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
-            "attachment_size_limit": 8 * 1024 * 1024,
-        }, "INTERACTION_CREATE")
+            "version": 1, "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": owners, "context": context, "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if context == GUILD:
+            payload.update({
+                "guild_id": self.guild_id, "channel_id": self.channel_id, "guild_locale": "en-US",
+                "channel": {"id": self.channel_id, "type": 0, "name": "general", "guild_id": self.guild_id,
+                            "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
+                "member": {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
+                           "flags": 0, "permissions": str(perms), "pending": False, "nick": None, "avatar": None},
+            })
+        else:  # no guild, no member: the user as ``user``; the bot's DM with them, or a group DM of theirs
+            channel = self.dm_channel(user) if context == BOT_DM else self.snowflake()  # type: ignore[attr-defined]
+            kind = 1 if context == BOT_DM else 3
+            payload.update({"channel_id": channel, "user": user,
+                            "channel": {"id": channel, "type": kind, "recipients": [user], "flags": 0,
+                                        "last_message_id": None}})
+            rec.channel_id = channel
+        await self._send(0, payload, "INTERACTION_CREATE")

@@ -268,6 +268,11 @@ def check_commands(commands: Any) -> None:
             isinstance(perms, str) and perms.isdigit()
         ):
             errors.add(f"{n}.default_member_permissions", "BASE_TYPE_BAD_INT", "Must be a permission integer.")
+        # installation types (0 guild, 1 user) and interaction contexts (0 guild, 1 bot DM, 2 private channel)
+        for key, allowed in (("integration_types", (0, 1)), ("contexts", (0, 1, 2))):
+            values = c.get(key)
+            if values is not None and (not isinstance(values, list) or any(v not in allowed for v in values)):
+                errors.add(f"{n}.{key}", "BASE_TYPE_CHOICES", f"Value must be one of {set(allowed)}.")
     errors.raise_if_any()
 
 
