@@ -60,7 +60,8 @@ def test_raw_id_never_written_and_migrations_recorded(tmp_path):
     record.close()
     assert b"123456789012345678" not in (tmp_path / FILE_NAME).read_bytes()
     db = sqlite3.connect(tmp_path / FILE_NAME)
-    assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions"]
+    assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions", "m002_weak",
+                                                                        "m003_question_vectors"]
     assert db.execute("SELECT count(*) FROM votes").fetchone() == (0,)
 
 
@@ -88,3 +89,27 @@ def test_forget_user_deletes_only_that_readers_rows(tmp_path, capsys):
     assert "forgot 2 questions" in capsys.readouterr().out
     db = sqlite3.connect(data / FILE_NAME)
     assert [r[0] for r in db.execute("SELECT question FROM questions")] == ["theirs"]
+
+
+def test_a_record_from_before_weak_matches_gets_them_from_its_scores(tmp_path):
+    """m002: rows kept before weak matches were recorded are judged from the first score they kept."""
+    from bot.feedback.record import m001_questions
+    from index.store.migrations import Migrations
+
+    db = sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)
+    old = Migrations()
+    old(m001_questions)
+    old.apply(db)
+    for question, score, no_match in (("How do diffusion models draw pictures?", 0.31, 0),
+                                      ("How does speculative decoding work?", 0.69, 0),
+                                      ("What did Zorblax-9 announce?", 0.2, 1)):
+        db.execute("INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match)"
+                   " VALUES (?, 'ask', 'r', ?, '{}', ?, ?)",
+                   (time.time(), question, f'[{{"source": "s", "path": "p", "heading": "h", "score": {score}}}]',
+                    no_match))
+    db.close()
+    QuestionRecord(tmp_path, keep_days=180).close()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert dict(db.execute("SELECT question, weak FROM questions")) == {
+        "How do diffusion models draw pictures?": 1, "How does speculative decoding work?": 0,
+        "What did Zorblax-9 announce?": 0}
