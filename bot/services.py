@@ -77,6 +77,13 @@ def open_announce_state(settings: Settings, services: Services | None = None) ->
     return AnnounceState(settings.announce_state_path)
 
 
+def embedder_for(settings: Settings) -> Embedder:
+    """The configured embedding model (loaded on first use): the index's, and anything that compares with it."""
+    return Embedder(settings.embedding.model, batch_size=settings.embedding.batch_size,
+                    threads=settings.embedding.threads or None, backend=settings.embedding.backend,
+                    export_dir=settings.export_dir)
+
+
 def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, threaded: bool = False,
                    embedder: Embedder | None = None, reader: bool = False) -> Services:
     """Take the data folder (embedded store: one writer, or readers side by side) and wire the services.
@@ -86,11 +93,7 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     ``lock_wait``: seconds to wait for the data folder, or for the server's writer lease.
     """
     url = settings.chroma.url
-    embedder = embedder or Embedder(
-        settings.embedding.model, batch_size=settings.embedding.batch_size,
-        threads=settings.embedding.threads or None, backend=settings.embedding.backend,
-        export_dir=settings.export_dir,
-    )
+    embedder = embedder or embedder_for(settings)
 
     @functools.cache
     def open_store() -> VectorStore:
