@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import time
 
+import numpy as np
 import pytest
 
 from bot.cli import main
@@ -42,6 +43,10 @@ def test_ask_records_one_row_with_a_hashed_reader_and_no_match_flagged(tmp_path,
         assert user_id.encode() not in path.read_bytes()
     assert len(reader) == 64
     assert stat.S_IMODE((tmp_path / "data" / KEY_NAME).stat().st_mode) == 0o600
+    # the vector its search made is kept with it (bot gaps groups by it), under the model's name
+    (model, blob), = db.execute("SELECT model, vector FROM question_vectors").fetchall()
+    assert model == embedder.identity
+    assert float(np.frombuffer(blob, dtype=np.float32) @ embedder.encode_query(NO_MATCH_QUESTION)) > 0.999
 
 
 @pytest.mark.discord

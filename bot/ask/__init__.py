@@ -19,6 +19,7 @@ async def setup(bot: BackissueBot) -> None:
     if s.feedback.enabled:
         from bot.feedback.record import QuestionRecord
 
-        record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days)
+        record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days,
+                                         vector_of=bot.retriever.vector_of, model=bot.retriever.embedder.identity)
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
                              record=record))

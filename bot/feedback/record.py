@@ -4,8 +4,9 @@ Readers are kept only as an HMAC-SHA256 of their id under a per-installation sec
 mode 0600, beside the file): the raw id is never written. Rows older than ``keep_days`` are pruned at
 open and at most daily on write. Recording never breaks an answer: a failure is logged once.
 
-A question's vector (for grouping them by meaning, ``bot gaps``) is kept beside it once first needed, under
-the name of the model that made it, and goes with the question when it is pruned or its reader forgotten.
+A question's vector (for grouping them by meaning, ``bot gaps``) is kept beside it under the name of the model
+that made it: when it is asked, the one its search just made (``vector_of``: never a second encoding), else
+once ``bot gaps`` first needs it. It goes with the question when that is pruned or its reader forgotten.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot.feedback.weak import first_score_is_weak, weak_match
+from index.search.query import read_question
 from index.search.retriever import Answer, Filters
 from index.store.migrations import Migrations, run_script
 
@@ -108,8 +110,20 @@ def _secret(data_dir: Path) -> bytes:
     return key
 
 
+def encoded_text(question: str) -> str:
+    """What of a question is encoded to compare it with others: its words as the search read them."""
+    return read_question(question).text or question
+
+
 class QuestionRecord:
-    def __init__(self, data_dir: Path, *, keep_days: int) -> None:
+    def __init__(self, data_dir: Path, *, keep_days: int,
+                 vector_of: Callable[[str], np.ndarray | None] | None = None, model: str = "") -> None:
+        """``vector_of``: the vector a search just made for a question's :func:`encoded_text`, or None (then it
+        is encoded when first needed); ``model`` names the model that made it."""
+        if vector_of is not None and not model:
+            raise ValueError("vector_of needs the name of its model")
+        self._vector_of = vector_of
+        self._model = model
         data_dir.mkdir(parents=True, exist_ok=True)
         self._key = _secret(data_dir)
         self.keep_days = keep_days
@@ -149,6 +163,12 @@ class QuestionRecord:
                     " weak) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (now, entry, self.reader(user_id), question, filters.to_json(), offered, int(answer.no_match),
                      answer.reason, int(weak_match(question, answer))))
+            vector = self._vector_of(encoded_text(question)) if self._vector_of is not None else None
+            if vector is not None:
+                with self._lock:
+                    self._db.execute("INSERT INTO question_vectors (question_id, model, vector) VALUES"
+                                     " (last_insert_rowid(), ?, ?)",
+                                     (self._model, np.asarray(vector, dtype=np.float32).tobytes()))
         except Exception as exc:
             if not self._warned:
                 log.warning("cannot record a question (answers go on): %s", exc)
@@ -194,16 +214,17 @@ class QuestionRecord:
                     kept[qid] = np.frombuffer(blob, dtype=np.float32)
         missing = [e for e in entries if e.id not in kept]
         if missing:
-            texts = list(dict.fromkeys(e.question for e in missing))
-            log.info("encoding %d questions not encoded before", len(texts))
-            by_text = dict(zip(texts, np.asarray(encode(texts), dtype=np.float32), strict=True))
+            texts = {e.id: encoded_text(e.question) for e in missing}
+            distinct = list(dict.fromkeys(texts.values()))
+            log.info("encoding %d questions not encoded before", len(distinct))
+            by_text = dict(zip(distinct, np.asarray(encode(distinct), dtype=np.float32), strict=True))
             with self._lock:
                 self._db.execute("BEGIN")
                 try:
                     for e in missing:
-                        kept[e.id] = by_text[e.question]
+                        kept[e.id] = by_text[texts[e.id]]
                         self._db.execute("INSERT OR REPLACE INTO question_vectors (question_id, model, vector)"
-                                         " VALUES (?, ?, ?)", (e.id, model, by_text[e.question].tobytes()))
+                                         " VALUES (?, ?, ?)", (e.id, model, kept[e.id].tobytes()))
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
