@@ -42,7 +42,7 @@ CASES = [str, str.lower]
 def _variants(question: str) -> list[str]:
     out = []
     for lead, tail, case in itertools.product(LEADS, TAILS, CASES):
-        body = question if not lead else question[0].lower() + question[1:]
+        body = question if not lead or question[1:2].isupper() else question[0].lower() + question[1:]
         out.append(case(f"{lead}{body}{tail}"))
     return out
 

@@ -17,6 +17,7 @@ import numpy as np
 THRESHOLD = 0.35
 CENTRE_PRIOR = 20  # questions' worth of weight given to "share nothing" when taking their mean away
 BLOCK = 1024
+NEAR_DUPLICATE = 0.9  # questions this alike (before centring) are grouped as one from the start
 
 
 @dataclass(frozen=True)
@@ -39,35 +40,76 @@ def centred(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
+def _near_duplicates(vectors: np.ndarray, tight: float) -> np.ndarray:
+    """For each row, the first earlier row (or itself) at least ``tight`` alike: the same question in a few other
+    words ("Hi! what is X?", "what is X? thanks"). Blocked, so questions asked in many such forms cost little."""
+    n = len(vectors)
+    owner = np.arange(n)
+    reps = np.zeros(0, dtype=np.int64)
+    for start in range(0, n, BLOCK):
+        block = vectors[start:start + BLOCK]
+        if len(reps):
+            to_reps = block @ vectors[reps].T
+            best = to_reps.argmax(1)
+            best_sim = to_reps[np.arange(len(block)), best]
+        else:
+            best, best_sim = np.zeros(len(block), dtype=np.int64), np.full(len(block), -2.0)
+        inner = block @ block.T
+        fresh: list[int] = []
+        for r in range(len(block)):
+            if best_sim[r] >= tight:
+                owner[start + r] = reps[best[r]]
+                continue
+            if fresh:
+                sims = inner[r, fresh]
+                j = int(sims.argmax())
+                if sims[j] >= tight:
+                    owner[start + r] = start + fresh[j]
+                    continue
+            fresh.append(r)
+        reps = np.concatenate([reps, np.array(fresh, dtype=np.int64) + start])
+    return owner
+
+
 def cluster(vectors: np.ndarray, threshold: float = THRESHOLD, weights: np.ndarray | None = None) -> list[Group]:
     """Groups of ``vectors`` (rows, normalised), the heaviest first; every row is in exactly one group.
 
     ``threshold`` applies to the vectors once :func:`centred`.
     """
-    n = len(vectors)
-    if n == 0:
+    if len(vectors) == 0:
         return []
-    w = np.ones(n, dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
-    vectors = centred(np.asarray(vectors, dtype=np.float32), w)
-    neighbours: list[np.ndarray] = []
-    near: list[np.ndarray] = []
-    density = np.zeros(n, dtype=np.int64)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    w_all = np.ones(len(vectors), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    owner = _near_duplicates(vectors, NEAR_DUPLICATE)
+    reps = np.flatnonzero(owner == np.arange(len(vectors)))
+    rep_of = np.searchsorted(reps, owner)  # each row's representative, as an index into reps
+    followers: list[list[int]] = [[] for _ in reps]
+    for i in np.flatnonzero(owner != np.arange(len(vectors))).tolist():
+        followers[rep_of[i]].append(i)
+    w = np.bincount(rep_of, weights=w_all, minlength=len(reps)).astype(np.int64)
+    groups = _cluster(centred(vectors[reps], w), w, threshold)
+    return [Group(tuple(i for m in g.members for i in (int(reps[m]), *followers[m])), g.weight) for g in groups]
+
+
+def _cluster(vectors: np.ndarray, w: np.ndarray, threshold: float) -> list[Group]:
+    n = len(vectors)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for start in range(0, n, BLOCK):
         sims = vectors[start:start + BLOCK] @ vectors.T
         rows, cols = np.nonzero(sims >= threshold)
-        cuts = np.searchsorted(rows, np.arange(len(sims) + 1))
-        for r in range(len(sims)):
-            cs = cols[cuts[r]:cuts[r + 1]]
-            neighbours.append(cs)
-            near.append(sims[r, cs])
-            density[start + r] = int(w[cs].sum())
+        parts.append((rows + start, cols, sims[rows, cols]))
+    rows = np.concatenate([p[0] for p in parts])
+    cols = np.concatenate([p[1] for p in parts])
+    near = np.concatenate([p[2] for p in parts])
+    cuts = np.searchsorted(rows, np.arange(n + 1))  # row r's neighbours: cols[cuts[r]:cuts[r + 1]]
+    density = np.bincount(rows, weights=w[cols], minlength=n).astype(np.int64)
     order = np.lexsort((np.arange(n), -density))  # densest first; ties in input order, so the result is stable
     grouped = np.zeros(n, dtype=bool)
     groups: list[Group] = []
     for leader in order.tolist():
         if grouped[leader]:
             continue
-        cs, ss = neighbours[leader], near[leader]
+        cs, ss = cols[cuts[leader]:cuts[leader + 1]], near[cuts[leader]:cuts[leader + 1]]
         free = ~grouped[cs]
         cs, ss = cs[free], ss[free]
         ranked = cs[np.lexsort((cs, -ss))]

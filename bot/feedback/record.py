@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from bot.feedback.weak import first_score_is_weak, weak_match
-from index.search.query import read_question
 from index.search.retriever import Answer, Filters
 from index.store.migrations import Migrations, run_script
 
@@ -62,6 +60,8 @@ def m002_weak(db: sqlite3.Connection) -> None:
     """A weak match: passed the no-match judge, but its first section is far (bot.feedback.weak). Old rows are
     judged from the scores they kept."""
     db.execute("ALTER TABLE questions ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
+    from bot.feedback.weak import first_score_is_weak
+
     rows = db.execute("SELECT id, question, offered FROM questions WHERE no_match = 0").fetchall()
     for qid, question, offered in rows:
         results = json.loads(offered)
@@ -112,6 +112,8 @@ def _secret(data_dir: Path) -> bytes:
 
 def encoded_text(question: str) -> str:
     """What of a question is encoded to compare it with others: its words as the search read them."""
+    from index.search.query import read_question  # here: bot gaps, reading kept vectors, needs no keyword search
+
     return read_question(question).text or question
 
 
@@ -151,6 +153,8 @@ class QuestionRecord:
     def add(self, entry: str, user_id: int, question: str, filters: Filters, answer: Answer,
             now: float | None = None) -> None:
         """Record one question; never raises (a failure is logged once, the answer goes on)."""
+        from bot.feedback.weak import weak_match
+
         try:
             now = time.time() if now is None else now
             if now - self._pruned >= PRUNE_EVERY:

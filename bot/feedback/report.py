@@ -23,6 +23,8 @@ from bot.feedback.record import Entry
 EXAMPLES = 3  # example questions shown per group
 ANSWERED_TOPICS = 5  # most-asked topics answered well
 ISSUES = 3  # issues shown per answered topic
+EXAMPLE_CANDIDATES = 500  # the most typical questions of a group among which examples are picked
+SAME_QUESTION = 0.9  # two examples at least this alike are the same question ("Hi! what is X?", "what is X? thanks")
 _WORDS = re.compile(r"\w+")
 
 
@@ -51,8 +53,10 @@ def _key(question: str) -> str:
     return " ".join(_WORDS.findall(question.casefold()))
 
 
-def _groups(entries: Sequence[Entry], vectors: np.ndarray, threshold: float) -> list[list[list[Entry]]]:
-    """Groups of ``entries`` by meaning, heaviest first; each group a list of same-worded lots, typical first."""
+def _groups(entries: Sequence[Entry], vectors: np.ndarray, threshold: float
+            ) -> list[tuple[list[list[Entry]], np.ndarray]]:
+    """Groups of ``entries`` by meaning, heaviest first; each group a list of same-worded lots, typical first,
+    with a vector for each lot."""
     lots: dict[str, list[int]] = {}
     for n, e in enumerate(entries):
         lots.setdefault(_key(e.question), []).append(n)
@@ -60,7 +64,20 @@ def _groups(entries: Sequence[Entry], vectors: np.ndarray, threshold: float) -> 
     first = [lots[k][0] for k in keys]
     weights = np.array([len(lots[k]) for k in keys], dtype=np.int64)
     found = cluster(vectors[first], threshold, weights)
-    return [[[entries[i] for i in lots[keys[m]]] for m in g.members] for g in found]
+    return [([[entries[i] for i in lots[keys[m]]] for m in g.members], vectors[[first[m] for m in g.members]])
+            for g in found]
+
+
+def _examples(lots: list[list[Entry]], vectors: np.ndarray) -> tuple[str, ...]:
+    """A few of a group's questions (``vectors``: one row per lot), the most typical first, each saying something
+    of its own: a question this close in meaning to one already picked is the same question in other words."""
+    picked: list[int] = []
+    for n in range(min(len(lots), EXAMPLE_CANDIDATES)):
+        if not picked or float((vectors[picked] @ vectors[n]).max()) < SAME_QUESTION:
+            picked.append(n)
+            if len(picked) == EXAMPLES:
+                break
+    return tuple(lots[n][0].question for n in picked)
 
 
 def _why(group: list[Entry]) -> dict[str, int]:
@@ -88,13 +105,13 @@ def build_report(entries: Sequence[Entry], vectors_of: Callable[[Sequence[Entry]
     good = [e for e in entries if not is_gap(e)]
     vectors = vectors_of([*gaps, *good]) if entries else np.zeros((0, 0), dtype=np.float32)
     gap_topics = []
-    for lots in _groups(gaps, vectors[:len(gaps)], threshold) if gaps else []:
+    for lots, lot_vectors in _groups(gaps, vectors[:len(gaps)], threshold) if gaps else []:
         members = [e for lot in lots for e in lot]
-        gap_topics.append(Topic(len(members), tuple(lot[0].question for lot in lots[:EXAMPLES]), _why(members),
+        gap_topics.append(Topic(len(members), _examples(lots, lot_vectors), _why(members),
                                 _closest(members)))
     answered = []
-    for lots in (_groups(good, vectors[len(gaps):], threshold) if good else [])[:answered_topics]:
+    for lots, lot_vectors in (_groups(good, vectors[len(gaps):], threshold) if good else [])[:answered_topics]:
         members = [e for lot in lots for e in lot]
-        answered.append(Topic(len(members), tuple(lot[0].question for lot in lots[:EXAMPLES]),
+        answered.append(Topic(len(members), _examples(lots, lot_vectors),
                               issues=_issues(members)))
     return Report(len(entries), len(gaps), tuple(gap_topics), tuple(answered))
