@@ -16,7 +16,7 @@ import aiohttp
 import discord
 import yarl
 
-from bot import admin, announce, ask, converse
+from bot import admin, announce, ask, converse, feedback
 from bot.client import BackissueBot, Feature
 from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
 from bot.jobs import ReindexRunner
@@ -27,7 +27,8 @@ from index.search.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
-FEATURES: tuple[Feature, ...] = (ask.setup, converse.setup, admin.setup, announce.setup)  # each package adds its own cogs
+# each package adds its own cogs
+FEATURES: tuple[Feature, ...] = (ask.setup, converse.setup, admin.setup, announce.setup, feedback.setup)
 
 
 def discord_token(settings: Settings) -> str | None:

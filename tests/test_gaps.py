@@ -6,8 +6,10 @@ real model); 👎 votes go into its votes table as the feedback buttons will wri
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from bot.cli import main
 from bot.feedback.clusters import cluster, group_quality
 from bot.feedback.record import FILE_NAME, QuestionRecord
+from bot.feedback.report import Report, Topic
 from index.search.retriever import Filters
 from tests.conftest import ROOT, write_config
 
@@ -173,3 +176,70 @@ def test_grouping_of_the_written_set_finds_its_topics(embedder):
     assert quality.purity >= 0.8
     assert quality.inverse_purity >= 0.6
     assert 8 <= quality.topic_groups <= 16
+
+
+# --- /gaps in Discord ----------------------------------------------------------------------------------------
+
+
+def _long_report(groups: int) -> Report:
+    mention = "@everyone look at **this** " + "very long question " * 30
+    gaps = tuple(Topic(100 - n, (f"{mention} {n}", f"second {n}? " * 40, "third"), {"no_match": 3, "weak": 1,
+                                                                                   "thumbs_down": 1},
+                       {"source": "s", "path": "issue_*x*.md", "heading": "H " * 200, "score": 0.41})
+                 for n in range(groups))
+    answered = (Topic(9, ("How does speculative decoding work?",), issues=(("s", "oct_12.md", 9),)),)
+    return Report(500, 400, gaps, answered)
+
+
+def test_gaps_embed_stays_within_discords_limits_and_says_what_it_left_out():
+    from bot.discord_text import FIELD_NAME_MAX, FIELD_VALUE_MAX, TOTAL_MAX
+    from bot.feedback.embeds import gaps_embed
+
+    embed = gaps_embed(_long_report(40), dt.date(2026, 11, 1), dt.date(2026, 11, 30)).to_dict()
+    fields = embed["fields"]
+    assert embed["title"] == "Coverage gaps from 2026-11-01 to 2026-11-30"
+    assert len(fields) <= 25 and all(len(f["name"]) <= FIELD_NAME_MAX and len(f["value"]) <= FIELD_VALUE_MAX
+                                     for f in fields)
+    total = len(embed["title"]) + len(embed["description"]) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    assert total <= TOTAL_MAX
+    assert fields[0]["name"].startswith("1. 100 questions (no match 3, weak 1, 👎 1)")
+    assert "@\u200beveryone" in fields[0]["value"] and "\\*\\*this\\*\\*" in fields[0]["value"]
+    assert fields[-1]["name"] == "More" and "more groups: `bot gaps` on the host" in fields[-1]["value"]
+    left = int(fields[-1]["value"].split()[0])
+    assert left == 40 + 1 - (len(fields) - 1)  # every group not shown, and the answered topic, counted
+    small = gaps_embed(_long_report(2)).to_dict()
+    assert small["fields"][-1]["name"].startswith("Answered well 1. 9 questions")
+    assert "by oct\\_12.md (9)" in small["fields"][-1]["value"]
+    assert gaps_embed(Report(0, 0, (), ())).description == "No questions recorded so far."
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_gaps_in_discord_is_for_administrators_and_groups_what_ask_did_not_answer(tmp_path, samples, embedder):
+    from bot.discord_text import escape
+    from tests.discord_harness import running_bot
+
+    def message(rec):
+        return rec.messages[-1] if rec.original is None else rec.original
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            cmds = {c["name"]: c for c in r.server.commands[None]}
+            assert cmds["gaps"]["default_member_permissions"] == "8"  # ADMINISTRATOR: hidden from the others
+            for q in [*DIFFUSION[:4], "How does speculative decoding work?"]:
+                await (await r.server.interact("ask", {"question": q})).answered()
+            refused = await (await r.server.interact("gaps", {}, admin=False)).answered()
+            assert refused.ephemeral and "Only server administrators" in message(refused)["content"]
+            bad = await (await r.server.interact("gaps", {"since": "yesterday"}, admin=True)).answered()
+            assert bad.ephemeral and "Since must be a day like 2024-10-26" in message(bad)["content"]
+            rec = await (await r.server.interact("gaps", {}, admin=True)).answered()
+            assert rec.ephemeral
+            embed = message(rec)["embeds"][0]
+            assert embed["description"].startswith("5 asked, 4 not answered well")
+            first = embed["fields"][0]
+            assert first["name"].startswith("1. 4 questions (") and "closest: " in first["value"]
+            shown = re.findall(r"“(.*?)”", first["value"])
+            assert shown and set(shown) <= {escape(q) for q in DIFFUSION}
+            assert any(f["name"].startswith("Answered well 1.") and "oct\\_12.md" in f["value"]
+                       for f in embed["fields"])
+    asyncio.run(scenario())

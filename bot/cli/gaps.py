@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import TextIO
 
 from bot.feedback.record import FILE_NAME, QuestionRecord
 from bot.feedback.render import render_json, render_text
-from bot.feedback.report import Report, build_report
+from bot.feedback.report import Report, build_report, period_bounds
 from bot.settings import Settings
 from index.embedding.model import Embedder
-from index.errors import InvalidRequest
-
-
-class UsageError(InvalidRequest):
-    """An argument of `bot gaps` is unusable; the message says which and why."""
-
-
-def _day_option(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option} must be a day like 2024-10-26 (year-month-day), not {value!r}") from None
-
-
-def _bounds(since: str | None, until: str | None) -> tuple[dt.date | None, dt.date | None, float | None, float | None]:
-    """The days (UTC, both included) and the POSIX times they bound."""
-    first, last = _day_option(since, "--since"), _day_option(until, "--until")
-    if first and last and first > last:
-        raise UsageError(f"the date range is backwards: --since {first} comes after --until {last}")
-    start = dt.datetime.combine(first, dt.time(), dt.timezone.utc).timestamp() if first else None
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.timezone.utc).timestamp() if last else None
-    return first, last, start, end
 
 
 def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str | None = None,
              until: str | None = None, as_json: bool = False, embedder: Embedder | None = None,
              stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
-    first, last, start, end = _bounds(since, until)
+    first, last, start, end = period_bounds(since, until)
     if not (settings.data_dir / FILE_NAME).exists():
         if forget_user is not None:
             print(f"forgot 0 questions of user {forget_user}", file=out)

@@ -9,6 +9,7 @@ The same words asked again (case and punctuation aside) count again but are grou
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ import numpy as np
 
 from bot.feedback.clusters import THRESHOLD, cluster
 from bot.feedback.record import Entry
+from index.errors import InvalidRequest
 
 EXAMPLES = 3  # example questions shown per group
 ANSWERED_TOPICS = 5  # most-asked topics answered well
@@ -43,6 +45,30 @@ class Report:
     gap_questions: int
     gaps: tuple[Topic, ...]
     answered: tuple[Topic, ...]
+
+
+class BadPeriod(InvalidRequest):
+    """A day that is not one, or a period that ends before it starts; the message says which."""
+
+
+def _day(value: str | None, name: str) -> dt.date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadPeriod(f"{name} must be a day like 2024-10-26 (year-month-day), not {value!r}") from None
+
+
+def period_bounds(since: str | None, until: str | None, names: tuple[str, str] = ("--since", "--until")
+                  ) -> tuple[dt.date | None, dt.date | None, float | None, float | None]:
+    """The days ``since`` and ``until`` (UTC, both included) and the POSIX times that bound them (None: open)."""
+    first, last = _day(since, names[0]), _day(until, names[1])
+    if first and last and first > last:
+        raise BadPeriod(f"the date range is backwards: {names[0]} {first} comes after {names[1]} {last}")
+    start = dt.datetime.combine(first, dt.time(), dt.timezone.utc).timestamp() if first else None
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.timezone.utc).timestamp() if last else None
+    return first, last, start, end
 
 
 def is_gap(e: Entry) -> bool:
