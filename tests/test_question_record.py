@@ -118,3 +118,16 @@ def test_a_record_from_before_weak_matches_gets_them_from_its_scores(tmp_path):
     assert dict(db.execute("SELECT question, weak FROM questions")) == {
         "How do diffusion models draw pictures?": 1, "How does speculative decoding work?": 0,
         "What did Zorblax-9 announce?": 0}
+
+
+def test_a_forgotten_or_pruned_question_takes_its_vector_with_it(tmp_path, embedder):
+    record = QuestionRecord(tmp_path, keep_days=30, vector_of=embedder.encode_query, model=embedder.identity)
+    now = time.time()
+    record.add("ask", 111, "How do diffusion models draw?", Filters(), _answer(), now=now)
+    record.add("ask", 222, "What is the EU AI Act?", Filters(), _answer(), now=now - 31 * 86400)
+    record.add("ask", 333, "Who wrote this?", Filters(), _answer(), now=now)
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert db.execute("SELECT count(*) FROM question_vectors").fetchone() == (3,)
+    assert record.forget(111) == 1 and record.prune(now) == 1
+    record.close()
+    assert db.execute("SELECT count(*) FROM question_vectors").fetchone() == (1,)

@@ -32,7 +32,7 @@ def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str |
         if embedder is None:
             from bot.services import embedder_for
 
-            embedder = embedder_for(settings)
+            embedder = embedder_for(settings)  # loaded only if some question has no vector kept yet
         model = embedder
         report = build_report(record.entries(start, end),
                               lambda entries: record.vectors(entries, model.identity, model.encode))
