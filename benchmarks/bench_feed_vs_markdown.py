@@ -5,7 +5,8 @@ same commit as the Markdown archive in ../shared/corpora/rust-osdev-this-month. 
 data folder (the feed served over loopback HTTP and fetched as the bot fetches it), and each rust-osdev
 question of ../shared/eval/dev.jsonl is asked of each source. A hit is the gold issue's page with the
 gold heading. Printed: recall@1/3 per source, and for the questions both answer within 3, whether the
-cited link (page and anchor) is the same.
+cited link (page and anchor) is the same; and for every citation, whether its text fragment matches exactly
+once on the published page (the Markdown rendered to HTML; the feed entry's own HTML).
 
     python benchmarks/bench_feed_vs_markdown.py [--data-dir DIR]
 """
@@ -17,6 +18,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,11 +34,17 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, default=SHARED / "eval" / "dev.jsonl")
     args = ap.parse_args()
     require_shared()
+    import feedparser
+
     from bot.services import build_services
     from bot.settings import load_settings
     from bot.sources import SourceSync
+    from index.search.fragments import matches
     from index.search.retriever import Filters
     from tests.feed_server import FeedServer
+    from tests.published_page import html_page, markdown_page
+
+    entry_html = {e.link: e.content[0].value for e in feedparser.parse(FEED.read_bytes()).entries if e.get("content")}
 
     server = FeedServer().start()
     server.put("/rss.xml", FEED.read_bytes())
@@ -63,12 +71,20 @@ def main() -> None:
     questions = [q for q in questions if q["corpus"] == "rust-osdev-this-month" and q["kind"] != "no-answer"]
     ranks: dict[str, list[int | None]] = {"markdown": [], "feed": []}
     same_link = both = 0
+    fragments: dict[str, list[int]] = {"markdown": [], "feed": []}  # matches on the published page per citation
     for q in questions:
         page = SITE + q["file"].removesuffix("index.md")
         cited: dict[str, str] = {}
         for source in ranks:
             answer = retriever.search(q["question"], k=3, filters=Filters(source=source))
             rank = None
+            for res in answer.results:
+                directive = res.quote_url.partition(":~:")[2]
+                if source == "markdown":
+                    published = markdown_page(CORPORA / "rust-osdev-this-month" / res.path)
+                else:
+                    published = html_page(entry_html.get(res.url.split("#")[0], ""))
+                fragments[source].append(matches(directive, published) if directive else -1)
             for r, res in enumerate(answer.results, start=1):
                 if res.url.split("#")[0] == page and res.heading == q["heading"]:
                     rank = r
@@ -90,6 +106,11 @@ def main() -> None:
     delta = (sum(1 for r in ranks["feed"] if r is not None) - sum(1 for r in ranks["markdown"] if r is not None)) / n
     print(f"feed - markdown recall@3 = {delta:+.3f}; same link (page and anchor) for {same_link} of the {both}"
           " questions both answer within 3")
+    for source, found in fragments.items():
+        c = Counter(found)
+        print(f"{source:<9} text fragments: {len(found)} citations, {c[1]} found once on the published page"
+              f" ({c[1] / (len(found) or 1):.1%}), {c[-1]} heading only, {c[0]} not found, "
+              f"{sum(v for k, v in c.items() if k > 1)} more than once")
     services.close()
     server.stop()
 

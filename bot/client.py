@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands, tasks
@@ -28,6 +29,9 @@ from index.search.retriever import Retriever
 from index.store.catalog import Catalog
 from index.store.server.leases import Leases
 
+if TYPE_CHECKING:
+    from bot.feedback.record import QuestionRecord
+
 log = logging.getLogger(__name__)
 
 Feature = Callable[["BackissueBot"], Awaitable[None]]  # a feature package's setup: adds its cogs to the bot
@@ -36,10 +40,11 @@ Feature = Callable[["BackissueBot"], Awaitable[None]]  # a feature package's set
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
                  announce_state: AnnounceLedger | None = None, leases: Leases | None = None,
-                 features: Sequence[Feature] = ()) -> None:
+                 record: QuestionRecord | None = None, features: Sequence[Feature] = ()) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         intents.guild_messages, intents.message_content = True, settings.discord.message_content  # bot.converse
+        intents.dm_messages = True  # questions in DMs with the bot (their text arrives without message_content)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_PINGS, tree_cls=CommandTree)
         self.settings = settings
@@ -51,6 +56,7 @@ class BackissueBot(commands.Bot):
         self.announce_state = announce_state
         self.leases = leases  # server mode: leases beside the index
         self.announcer: Announcer | None = None  # set by the announce feature when it announces
+        self.record = record  # the question record every way of asking writes to; None: [feedback] enabled = false
         self.limit = ReaderLimit(settings.discord.ask_rate, settings.discord.ask_per_seconds)  # every way of asking
         self.features = tuple(features)
 

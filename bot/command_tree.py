@@ -17,28 +17,38 @@ from bot.ratelimit import too_fast
 
 log = logging.getLogger(__name__)
 
-FAILED = "Sorry, something went wrong with /{command}. The server's log has the details."
+FAILED = "Sorry, something went wrong with {command}. The server's log has the details."
 
 
 class Refusal(app_commands.AppCommandError):
     """A request a command turns down, with the reason for the reader (already safe to show: escaped, clipped)."""
 
 
+def label(command: app_commands.Command | app_commands.ContextMenu | None) -> str:
+    """How a reader knows the command: ``/ask``; a message command by its menu name, “Search back issues”."""
+    if command is None:
+        return "the command"
+    if isinstance(command, app_commands.ContextMenu):
+        return f"“{command.name}”"
+    return f"/{command.qualified_name}"
+
+
 def describe(error: app_commands.AppCommandError, command: str) -> tuple[str, bool]:
-    """What the reader is told about ``error`` in /``command``, and whether it was expected (no traceback)."""
+    """What the reader is told about ``error`` in ``command`` (its :func:`label`), and whether it was expected
+    (no traceback)."""
     if isinstance(error, Refusal):
         return str(error), True
     if isinstance(error, app_commands.CommandOnCooldown):
         return too_fast(error.retry_after), True
     if isinstance(error, app_commands.MissingPermissions):
         if "administrator" in error.missing_permissions:
-            return f"Only server administrators can use /{command}.", True
+            return f"Only server administrators can use {command}.", True
         names = ", ".join(p.replace("_", " ").replace("guild", "server") for p in error.missing_permissions)
-        return f"You need the {names} permission to use /{command}.", True
+        return f"You need the {names} permission to use {command}.", True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return f"/{command} works only in a server.", True
+        return f"{command} works only in a server.", True
     if isinstance(error, app_commands.CheckFailure):
-        return f"You can't use /{command} here.", True
+        return f"You can't use {command} here.", True
     return FAILED.format(command=command), False
 
 
@@ -58,14 +68,14 @@ class CommandTree(app_commands.CommandTree):
     """discord.py's command tree with the bot's one error handler."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
-        command = interaction.command.qualified_name if interaction.command else "command"
+        command = label(interaction.command)
         text, expected = describe(error, command)
         unsent = ""
         try:
             await tell(interaction, text)
         except discord.HTTPException as exc:  # the interaction expired, or Discord is unreachable
             unsent = f"; the reader could not be told ({exc.status} {exc.text or exc.code})"
-        who = f"/{command} from user {interaction.user.id}"
+        who = f"{command} from user {interaction.user.id}"
         if expected:
             log.info("%s refused: %s%s", who, error, unsent)
         else:

@@ -27,6 +27,13 @@ WEAK_COLOR = 0x718096
 NO_PINGS = discord.AllowedMentions.none()
 
 _MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[\]()#:-])")
+# Discord's Markdown, as a reader's message carries it: masked links, code fences, line starts (quotes,
+# headings, subtext, list bullets), emphasis, strikethrough, spoilers, inline code, backslash escapes
+_MASKED_LINK = re.compile(r"\[([^\]\n]+)\]\(<?[^)\s]+>?\)")
+_FENCE = re.compile(r"```[\w+-]*\n?")
+_LINE_START = re.compile(r"^[ \t]*(?:>>> |> |#{1,3} |-# |[-*] )+", re.MULTILINE)
+_EMPHASIS = re.compile(r"\*+|~~|\|\||`+|(?<![^\W_])_+|_+(?![^\W_])")
+_ESCAPED = re.compile(r"\\([\\*_~|`>#\[\]()-])")
 _ABSOLUTE_URL = re.compile(r"^https?://[^\s/$.?#]", re.IGNORECASE)  # the rest is left to Discord to judge
 
 
@@ -78,3 +85,21 @@ def link(url: str | None) -> str | None:
 def escape(text: str) -> str:
     """Every Markdown character escaped, every mention made inert (a zero-width space after the @)."""
     return discord.utils.escape_mentions(_MARKDOWN_CHARS.sub(r"\\\1", text))
+
+
+def unformat(text: str) -> str:
+    """``text`` with Discord's Markdown taken off: the words a reader sees (a masked link's label, a code
+    block's code), without the ``**``, ``__``, ``~~``, ``||``, backticks, quote and heading marks.
+    Mentions, emoji and links stay: ``index.search.query.strip_markup`` sets those aside."""
+    escaped: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        escaped.append(m.group(1))
+        return f"\x00{len(escaped) - 1}\x00"
+
+    text = _ESCAPED.sub(keep, text)  # a \* is a star the reader wrote, not emphasis
+    text = _MASKED_LINK.sub(r"\1", text)
+    text = _FENCE.sub(" ", text)
+    text = _LINE_START.sub("", text)
+    text = _EMPHASIS.sub(" ", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: escaped[int(m.group(1))], text)

@@ -61,14 +61,16 @@ def wired_bot(settings: Settings, services: Services, *,
                            before=lambda force, only: sync.sync(force=force, only=only),
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
-    bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class,
-                                                                  loaded=gc.freeze),
-                       reader=reader, runner=runner, announce_state=announce_state, leases=services.leases(),
-                       features=FEATURES)
+    retriever = services.retriever(reader, retriever_class=retriever_class, loaded=gc.freeze)
+    record = services.question_record(retriever)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
+                       announce_state=announce_state, leases=services.leases(), record=record, features=FEATURES)
     try:
         yield bot
     finally:
         runner.shutdown()
+        if record is not None:
+            record.close()
         announce_state.close()
         reader.close()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.announce.ledger import AnnounceLedger
 from bot.announce.server_state import ServerAnnounceState
 from bot.announce.state import AnnounceState
+from bot.feedback.record import QuestionRecord
 from bot.settings import Settings
 from index.embedding.model import Embedder
 from index.indexing.indexer import Indexer
@@ -41,7 +42,8 @@ class Services:
     def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever,
                   loaded: Callable[[], None] | None = None) -> Retriever:
         return retriever_class(catalog or self.catalog, self.store(), self.embedder,
-                               self.settings.data_dir / "keyword-index", loaded=loaded)
+                               self.settings.data_dir / "keyword-index", loaded=loaded,
+                               text_fragments=self.settings.answers.text_fragments)
 
     def leases(self) -> Leases | None:
         """Server mode: leases in the server, so that one of several processes does a job (announcing)."""
@@ -52,6 +54,18 @@ class Services:
         if self.records is not None:
             return ServerAnnounceState(self.records())
         return AnnounceState(self.settings.announce_state_path)
+
+    def question_record(self, retriever: Retriever | None = None) -> QuestionRecord | None:
+        """The record of readers' questions (one for the whole bot, every way of asking writes to it), in the
+        data folder; None when ``[feedback] enabled = false``: then no file is made. With the ``retriever`` that
+        answers them, each question keeps the vector its search made (``bot gaps`` groups by it)."""
+        s = self.settings
+        if not s.feedback.enabled:
+            return None
+        if retriever is None:
+            return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days)
+        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=retriever.vector_of,
+                              model=retriever.embedder.identity)
 
     def close(self) -> None:
         self.catalog.close()

@@ -152,6 +152,10 @@ class FeedbackSettings(_Section):
     keep_days: int = Field(default=180, ge=1, le=3650)
 
 
+class AnswersSettings(_Section):
+    text_fragments: bool = True  # citation links carry #:~:text= so the browser highlights the quoted words
+
+
 class IndexSettings(_Section):
     max_file_mb: float = Field(default=5.0, gt=0, le=1024)
     chunk_overlap: int = Field(default=48, ge=0, le=128)
@@ -181,6 +185,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     announce: AnnounceSettings = Field(default_factory=AnnounceSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
+    answers: AnswersSettings = Field(default_factory=AnswersSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

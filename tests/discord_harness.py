@@ -74,3 +74,8 @@ async def running_bot(tmp_path: Path, issues: Path, embedder: object, *, retriev
         if own_server:
             await server.stop()
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
+
+
+def cited_section(embed: dict) -> str:
+    """The link of a cited section without its text fragment (``#anchor:~:text=...`` → ``#anchor``)."""
+    return str(embed.get("url", "")).split(":~:")[0]

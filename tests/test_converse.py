@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.discord_harness import running_bot
+from tests.discord_harness import cited_section, running_bot
 
 pytestmark = [pytest.mark.discord, pytest.mark.slow]
 LAYERSKIP_URL = "https://newsletter.example.org/issues/oct_26#layerskip-early-exit-and-self-speculative-decoding"
@@ -19,7 +19,7 @@ def run(coro):
 
 def cites_layerskip(answer: dict) -> bool:
     """The answer's first section is LayerSkip's, and it is not offered as a weak match."""
-    return bool(answer["embeds"]) and answer["embeds"][0]["url"] == LAYERSKIP_URL \
+    return bool(answer["embeds"]) and cited_section(answer["embeds"][0]) == LAYERSKIP_URL \
         and "couldn't find" not in answer["content"]
 
 
@@ -30,7 +30,7 @@ def test_a_mention_is_answered_as_a_reply_and_a_bare_mention_gets_a_how_to(tmp_p
             asked = await s.say(s.channel_id, f"{me} what is layer skip")
             answer = await s.answer_to(asked["id"])
             assert answer["channel_id"] == s.channel_id and answer["type"] == 19
-            assert answer["embeds"][0]["url"] == LAYERSKIP_URL
+            assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL
             assert answer["allowed_mentions"]["parse"] == [] and answer["mentions"] == []
             assert me not in answer["content"] and "what is layer skip" in answer["content"]
             bare = await s.answer_to((await s.say(s.channel_id, f"  {me}  "))["id"])
@@ -64,7 +64,7 @@ def test_a_follow_up_cites_the_section_only_with_its_context(tmp_path, samples, 
             first = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
             # a reply that does not ping the bot: Discord still delivers the text of a reply to its message
             follow = await s.answer_to((await s.say(s.channel_id, FOLLOW_UP, reply_to=first["id"], ping=False))["id"])
-            assert cites_layerskip(follow), follow["embeds"][0]["url"]
+            assert cites_layerskip(follow), cited_section(follow["embeds"][0])
             assert "Following up on" in follow["content"]
             alone = await s.answer_to((await s.say(s.channel_id, f"{me} {FOLLOW_UP}"))["id"])
             assert not cites_layerskip(alone)
@@ -115,4 +115,20 @@ def test_mentions_and_ask_share_one_rate_limit(tmp_path, samples, embedder):
             assert rec.ephemeral and "try again in" in rec.messages[-1]["content"]
             other = await s.answer_to((await s.say(s.channel_id, f"{me} fineweb"))["id"])
             assert other["embeds"]  # another reader is not held back
+    run(scenario())
+
+
+def test_a_direct_message_is_a_question_and_a_reply_in_the_dm_follows_up(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s = r.server
+            reader = s.user("reader")
+            dm = s.dm_channel(reader)
+            asked = await s.say(dm, "what is layer skip", user=reader)  # no mention: a DM is for the bot
+            answer = await s.answer_to(asked["id"])
+            assert answer["channel_id"] == dm and "guild_id" not in answer
+            assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL
+            follow = await s.answer_to((await s.say(dm, FOLLOW_UP, user=reader, reply_to=answer["id"]))["id"])
+            assert cites_layerskip(follow) and "Following up on" in follow["content"]
+            assert s.rejected == []
     run(scenario())

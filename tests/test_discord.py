@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import pytest
 
@@ -17,7 +18,7 @@ from index.search.retriever import Retriever
 from tests.conftest import ROOT, child_keeps, write_config
 from tests.discord_api import DiscordTestServer
 from tests.discord_api.limits import EMBEDS_TOTAL_MAX, embed_size
-from tests.discord_harness import running_bot
+from tests.discord_harness import cited_section, running_bot
 
 pytestmark = [pytest.mark.discord, pytest.mark.slow]
 LAYERSKIP_URL = "https://newsletter.example.org/issues/oct_26#layerskip-early-exit-and-self-speculative-decoding"
@@ -36,7 +37,7 @@ def test_commands_are_registered_with_admin_only_reindex(tmp_path, samples, embe
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:
             cmds = {c["name"]: c for c in r.server.commands[None]}
-            assert set(cmds) == {"ask", "reindex", "status", "gaps"}
+            assert set(cmds) == {"ask", "reindex", "status", "gaps", "Search back issues"}
             assert cmds["reindex"]["default_member_permissions"] == "8"  # ADMINISTRATOR
             ask_opts = {o["name"]: o for o in cmds["ask"]["options"]}
             assert ask_opts["question"]["required"] and ask_opts["issue"]["autocomplete"]
@@ -52,7 +53,10 @@ def test_ask_replies_with_cited_deep_linked_sections(tmp_path, samples, embedder
             msg = message(rec)
             assert msg["allowed_mentions"] == {"parse": []}
             top = msg["embeds"][0]
-            assert top["url"] == LAYERSKIP_URL
+            # the link lands on the heading, and the browser highlights the quoted words
+            assert cited_section(top) == LAYERSKIP_URL
+            start = urllib.parse.unquote(top["url"].split(":~:text=")[1].split(",")[0])
+            assert len(start.split()) >= 4 and start in top["description"].replace("**", "")
             assert top["title"] == "Oct 26 Weekly Newsletter · 2024-10-26"
             assert "LayerSkip: Early Exit and Self-Speculative Decoding" in top["description"]
             assert "LayerSkip is a method from Meta" in top["description"]
@@ -189,7 +193,7 @@ def test_ask_answered_while_a_reindex_runs_and_a_second_reindex_is_refused(tmp_p
                     if message(ask)["embeds"]:
                         break
                     await asyncio.sleep(0.1)
-                assert message(ask)["embeds"][0]["url"] == LAYERSKIP_URL, "answered from the index being rebuilt"
+                assert cited_section(message(ask)["embeds"][0]) == LAYERSKIP_URL, "answered from the index being rebuilt"
                 assert r.runner.running is not None and "Reindex done" not in (message(first)["content"] or "")
             finally:
                 blocker.execute("ROLLBACK")
@@ -220,7 +224,7 @@ def test_slow_retrieval_is_still_acknowledged_within_3_seconds(tmp_path, samples
                 if message(rec)["embeds"]:
                     break
                 await asyncio.sleep(0.1)
-            assert message(rec)["embeds"][0]["url"] == LAYERSKIP_URL
+            assert cited_section(message(rec)["embeds"][0]) == LAYERSKIP_URL
             assert not any(e.get("code") == 10062 for e in rec.errors)
     run(scenario())
 
@@ -390,7 +394,7 @@ def test_bot_run_serves_ask_and_stops_cleanly_on_sigterm(tmp_path, samples):
                 if rec.messages and rec.messages[-1]["embeds"]:
                     break
                 await asyncio.sleep(0.1)
-            assert rec.messages[-1]["embeds"][0]["url"] == LAYERSKIP_URL
+            assert cited_section(rec.messages[-1]["embeds"][0]) == LAYERSKIP_URL
         finally:
             proc.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -1,6 +1,7 @@
 """The Discord API test server itself answers as Discord documents: history paging and its limits, thread listings, replies
 and threads started from a message,
-forum posts, nonce and enforce_nonce, and the count of every non-2xx answer by status."""
+forum posts, nonce and enforce_nonce, button presses and their callbacks, and the count of every non-2xx answer by
+status."""
 
 from __future__ import annotations
 
@@ -173,3 +174,42 @@ def test_replies_and_threads_from_a_message_are_refused_as_discord_documents():
             status, body = await call("POST", threads, json={"name": "again"})
             assert status == 400 and body["code"] == 160004
     run(scenario())
+
+
+def test_a_button_press_is_answered_by_updating_its_message_and_only_a_component_interaction_may():
+    """Callbacks 6 and 7 are for components: 7 edits the message the button is on, 6 makes it the @original to edit;
+    a slash command's interaction is refused them. Only an enabled, non-link button the message carries is pressed."""
+    button = {"type": 2, "style": 1, "label": "More results", "custom_id": "bi:more:1"}
+    link = {"type": 2, "style": 5, "label": "Issue", "url": "https://newsletter.example.org/issues/1"}
+
+    async def scenario():
+        async with api() as (server, call):
+            status, msg = await call("POST", f"/channels/{server.channel_id}/messages", json={
+                "content": "an answer", "components": [{"type": 1, "components": [button, link]}]})
+            assert status == 200 and msg["components"][0]["components"][0]["custom_id"] == "bi:more:1"
+            command = InteractionRecord(id=server.snowflake(), token="aW50ZXJhY3Rpb24" + "y" * 40, type=2, data={},
+                                        user_id=server.snowflake(), created=time.monotonic())
+            server.interactions[command.id] = command
+            status, refused = await call("POST", f"/interactions/{command.id}/{command.token}/callback",
+                                         json={"type": 7, "data": {"content": "x"}})
+            assert status == 400 and "type" in refused["errors"]
+            with pytest.raises(LookupError):  # a link button sends no interaction
+                await server.click(msg, "Issue")
+            server._send = _no_gateway  # type: ignore[method-assign]  # no bot connected: the press is only recorded
+            press = await server.click(msg, "More results")
+            assert press.type == 3 and press.data == {"custom_id": "bi:more:1", "component_type": 2}
+            status, _ = await call("POST", f"/interactions/{press.id}/{press.token}/callback", json={
+                "type": 7, "data": {"content": "page 2", "components": [{"type": 1, "components": [
+                    {**button, "disabled": True, "label": "No more results"}]}]}})
+            assert status == 204 and press.original is server.any_message(msg["id"])
+            assert server.any_message(msg["id"])["content"] == "page 2"
+            with pytest.raises(LookupError):  # now disabled
+                await server.click(msg, "No more results")
+            status, dup = await call("PATCH", f"/channels/{server.channel_id}/messages/{msg['id']}", json={
+                "components": [{"type": 1, "components": [button, button]}]})
+            assert status == 400 and "COMPONENT_CUSTOM_ID_DUPLICATED" in str(dup["errors"])
+    run(scenario())
+
+
+async def _no_gateway(*args: Any, **kwargs: Any) -> None:
+    return None

@@ -96,6 +96,93 @@ def test_forget_user_deletes_only_that_readers_rows(tmp_path, capsys):
     assert [r[0] for r in db.execute("SELECT question FROM questions")] == ["theirs"]
 
 
+def _rows(tmp_path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(tmp_path / "data" / FILE_NAME)
+    try:
+        return db.execute("SELECT entry, question FROM questions ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_every_way_of_asking_leaves_one_row_named_by_its_entry(tmp_path, samples, embedder):
+    from bot.ask.message import NAME
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s, me = r.server, f"<@{r.server.app_id}>"
+            cogs = [r.bot.get_cog(name) for name in ("AskCog", "MessageSearchCog", "ConverseCog")]
+            assert r.bot.record is not None and all(c.record is r.bot.record for c in cogs)  # one for the bot
+            target = await s.say(s.channel_id, "**what** is speculative decoding")
+            await (await s.interact_message(NAME, target)).answered()
+            first = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
+            await s.answer_to((await s.say(s.channel_id, "who released it?", reply_to=first["id"], ping=False))["id"])
+            s.start_thread(s.channel_id, first["id"], "layer skip", s.user("reader"))
+            await asyncio.sleep(0.3)
+            await s.answer_to((await s.say(first["id"], f"{me} is the code out?"))["id"])
+            bare = await s.answer_to((await s.say(s.channel_id, me))["id"])  # a how-to asks nothing
+            assert "mention me with a question" in bare["content"]
+            return r.bot.record
+    record = asyncio.run(scenario())
+    with pytest.raises(sqlite3.ProgrammingError):  # closed once, when the bot stopped
+        record.no_matches()
+    assert _rows(tmp_path) == [("message", "what is speculative decoding"), ("mention", "what is layer skip"),
+                               ("reply", "who released it?"), ("thread", "is the code out?")]
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_disabled_records_no_mention_and_no_message_command(tmp_path, samples, embedder):
+    from bot.ask.message import NAME
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder, extra="[feedback]\nenabled = false") as r:
+            s = r.server
+            await s.answer_to((await s.say(s.channel_id, f"<@{s.app_id}> {NO_MATCH_QUESTION}"))["id"])
+            await (await s.interact_message(NAME, await s.say(s.channel_id, NO_MATCH_QUESTION))).answered()
+    asyncio.run(scenario())
+    assert not (tmp_path / "data" / FILE_NAME).exists()
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_a_reply_to_an_announcement_leaves_one_row_named_announcement_with_that_issue(tmp_path, embedder):
+    from tests.test_announce import announcing, posts, write_issue
+
+    newsletter = tmp_path / "weekly"
+    newsletter.mkdir()
+    write_issue(newsletter, 1, date="2024-01-01", body="Lighthouse keepers record every passing ship.")
+
+    async def scenario():
+        async with announcing(tmp_path, newsletter, embedder) as (s, _r, cog):
+            await cog.tick()
+            write_issue(newsletter, 2, date="2024-01-08", body="One lighthouse now counts ships with a camera.")
+            await cog.tick()
+            [announcement] = posts(s, s.channel_id)
+            await s.answer_to((await s.say(s.channel_id, "how are ships counted?", reply_to=announcement["id"],
+                                           ping=False))["id"])
+    asyncio.run(scenario())
+    db = sqlite3.connect(tmp_path / "data" / FILE_NAME)
+    [(entry, question, filters)] = db.execute("SELECT entry, question, filters FROM questions").fetchall()
+    assert (entry, question) == ("announcement", "how are ships counted?")
+    assert Filters.from_json(filters).issue == "issue_002.md"  # asked about the announced issue first
+
+
+@pytest.mark.discord
+@pytest.mark.slow
+def test_a_direct_message_and_its_follow_up_each_leave_one_row(tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s = r.server
+            reader = s.user("reader")
+            dm = s.dm_channel(reader)
+            answer = await s.answer_to((await s.say(dm, "what is layer skip", user=reader))["id"])
+            await s.answer_to((await s.say(dm, "who released it?", user=reader, reply_to=answer["id"]))["id"])
+    asyncio.run(scenario())
+    assert _rows(tmp_path) == [("dm", "what is layer skip"), ("reply", "who released it?")]
+
+
 def test_a_record_from_before_weak_matches_gets_them_from_its_scores(tmp_path):
     """m002: rows kept before weak matches were recorded are judged from the first score they kept."""
     from bot.feedback.record import m001_questions

@@ -14,7 +14,7 @@ import pytest
 from index.store.catalog import Catalog
 from tests.conftest import ROOT, child_keeps, write_config
 from tests.discord_api import DiscordTestServer
-from tests.discord_harness import running_bot
+from tests.discord_harness import cited_section, running_bot
 from tests.test_discord import LAYERSKIP_URL
 
 pytestmark = [pytest.mark.discord, pytest.mark.slow]
@@ -59,7 +59,7 @@ def test_bot_run_on_a_fresh_data_folder_indexes_by_itself_and_logs_each_record_o
 
             async def cited() -> bool:
                 msg = await ask(server, "what is layer skip")
-                return bool(msg["embeds"]) and msg["embeds"][0]["url"] == LAYERSKIP_URL
+                return bool(msg["embeds"]) and cited_section(msg["embeds"][0]) == LAYERSKIP_URL
 
             await until(cited, 60)
         finally:
@@ -124,7 +124,7 @@ def test_while_the_first_index_runs_ask_and_status_say_how_far_it_is(tmp_path, s
             blocker.execute("ROLLBACK")
             await r.runner.wait(r.runner.current)
             msg = await ask(r.server, "what is layer skip")
-            assert msg["embeds"][0]["url"] == LAYERSKIP_URL and "under way" not in (msg["content"] or "")
+            assert cited_section(msg["embeds"][0]) == LAYERSKIP_URL and "under way" not in (msg["content"] or "")
     try:
         asyncio.run(scenario())
     finally:

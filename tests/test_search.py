@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from index.search.fragments import matches
 from index.search.lexical import LexicalIndex
 from index.search.retriever import Filters
 
@@ -143,3 +144,24 @@ def test_ask_text_output_and_bad_arguments(tmp_path, samples):
     assert bad.returncode == 2 and "nope" in bad.stderr
 
 
+
+
+def test_links_land_on_the_quoted_words_of_the_published_page(indexed, samples):
+    """Each citation's text fragment matches its words exactly once on the page the site generator makes."""
+    from index.search.retriever import Retriever
+
+    from .published_page import markdown_page
+
+    questions = ["what is layer skip", "How can a big model fit in the memory of an ordinary notebook computer?",
+                 "robots", "which chips did Nvidia announce"]
+    checked = 0
+    for q in questions:
+        for res in indexed.retriever().search(q).results:
+            section, _, directive = res.quote_url.partition(":~:")
+            assert section == res.url and directive.startswith("text="), res.quote_url
+            assert matches(directive, markdown_page(samples / res.path)) == 1, (q, res.heading, directive)
+            checked += 1
+    assert checked == 3 * len(questions)
+    plain = Retriever(indexed.catalog, indexed.store(), indexed.embedder, indexed.data_dir / "keyword-index",
+                      text_fragments=False)
+    assert plain.search("what is layer skip").results[0].quote_url == ""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from bot.announce.state import PostRow
@@ -41,3 +42,7 @@ class AnnounceLedger(Protocol):
 
     def problems(self) -> list[str]:
         """Human-readable trouble for /status and `bot status`."""
+
+    def announced(self, message_ids: Collection[int]) -> tuple[str, str] | None:
+        """(source, path) of the issue that one of these messages announced; a forum post's or an announcement
+        thread's id is its starter message's, so a thread's id finds its issue too."""

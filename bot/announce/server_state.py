@@ -4,6 +4,7 @@ announcer lease knows exactly what was posted. The same ``AnnounceLedger`` as ``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from bot.announce.state import PostRow
@@ -67,6 +68,11 @@ class ServerAnnounceState:
     def rows(self, source: str | None = None) -> dict[tuple[str, str], PostRow]:
         where: dict[str, Any] = {"kind": POST} if source is None else {"$and": [{"kind": POST}, {"source": source}]}
         return {(m["source"], m["path"]): _row(m) for m in self._s.find(where)}
+
+    def announced(self, message_ids: Collection[int]) -> tuple[str, str] | None:
+        wanted = {i for i in message_ids if i}
+        return next(((r.source, r.path) for r in self.rows().values() if r.status == "posted" and r.message_id in wanted),
+                    None) if wanted else None
 
     def add_pending(self, source: str, path: str, nonce: str, file_hash: str, version: int = 0) -> None:
         current = self._get(source, path) or {"source": source, "path": path}

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,6 +110,15 @@ class AnnounceState:
                " next_attempt, last_error, sent_at FROM posts")
         cur = self._db.execute(sql + " WHERE source = ?", (source,)) if source else self._db.execute(sql)
         return {(r[0], r[1]): PostRow(*r) for r in cur}
+
+    @_serialised
+    def announced(self, message_ids: Collection[int]) -> tuple[str, str] | None:
+        ids = [i for i in message_ids if i]
+        if not ids:
+            return None
+        row = self._db.execute(f"SELECT source, path FROM posts WHERE status = 'posted' AND message_id IN"
+                               f" ({', '.join('?' * len(ids))}) LIMIT 1", ids).fetchone()
+        return (row[0], row[1]) if row else None
 
     @_serialised
     def add_pending(self, source: str, path: str, nonce: str, file_hash: str, version: int = 0) -> None:

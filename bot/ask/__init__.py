@@ -1,4 +1,5 @@
-"""The /ask feature: the cog and the pure rendering of answers into Discord messages."""
+"""/ask and the message command "Search back issues": the cogs and the pure rendering of answers into Discord
+messages."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: BackissueBot) -> None:
-    """Add /ask, searching with the bot's retriever and reader; each reader may ask ``ask_rate`` questions per
-    ``ask_per_seconds``, however they ask (``bot.limit``)."""
+    """Add /ask and the message command, searching with the bot's retriever and reader and recording in the
+    bot's one question record; each reader may ask ``ask_rate`` questions per ``ask_per_seconds``, however
+    they ask (``bot.limit``)."""
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
+    from bot.ask.message import MessageSearchCog
 
     s = bot.settings
-    record = None
-    if s.feedback.enabled:
-        from bot.feedback.record import QuestionRecord
+    # the buttons under every answer (/ask's and the conversations'): their records share the conversation store
+    from bot.ask.buttons import DYNAMIC_ITEMS, AnswerButtons
+    from bot.converse.state import open_conversations
 
-        record = await asyncio.to_thread(QuestionRecord, s.data_dir, keep_days=s.feedback.keep_days,
-                                         vector_of=bot.retriever.vector_of, model=bot.retriever.embedder.identity)
+    buttons = AnswerButtons(bot.retriever, await asyncio.to_thread(open_conversations, s.data_dir), bot.limit)
+    await bot.add_cog(buttons)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)  # a button pressed after a restart is found again by its custom_id
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
-                             record=record))
+                             record=bot.record, buttons=buttons))
+    await bot.add_cog(MessageSearchCog(bot.tree, bot.retriever, runner=bot.runner, record=bot.record,
+                                       buttons=buttons))

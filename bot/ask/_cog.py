@@ -10,8 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, render_answer
 from bot.command_tree import Refusal
+from bot.converse.state import AnswerState
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.feedback.record import QuestionRecord
 from bot.jobs import ReindexRunner, indexing_notice
@@ -29,16 +31,14 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
-                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None) -> None:
+                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 buttons: AnswerButtons | None = None) -> None:
         self.runner = runner
+        self.buttons = buttons
         self.record = record
         self.retriever = retriever
         self.catalog = catalog
         self.sources = list(sources)
-
-    async def cog_unload(self) -> None:
-        if self.record is not None:
-            self.record.close()
 
     def _filters(self, source: str | None, issue: str | None, since: str | None, until: str | None) -> Filters:
         try:
@@ -85,10 +85,16 @@ class AskCog(commands.Cog):
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
-        await self._reply(interaction, rendered)
+        view = None
+        if self.buttons is not None:
+            view = await self.buttons.attach(answer, AnswerState(
+                question=question, filters=filters, per_page=results, shown=len(rendered.embeds),
+                asker=interaction.user.id, private=private))
+        await self._reply(interaction, rendered, view)
 
-    async def _reply(self, interaction: discord.Interaction, rendered: Rendered) -> None:
-        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds,
+    async def _reply(self, interaction: discord.Interaction, rendered: Rendered,
+                     view: discord.ui.View | None = None) -> None:
+        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
                                                  allowed_mentions=NO_PINGS)
 
     @ask.autocomplete("issue")

@@ -47,15 +47,20 @@ def _embed(result: Result, weak: bool) -> discord.Embed:
     heading = "**" + _FORMAT_CHARS.sub(r"\\\1", clip(path, 300)) + "**"
     snippet = result.snippet or "(no text)"
     description = clip_lines(f"{heading}\n{snippet}", DESCRIPTION_MAX)
-    embed = discord.Embed(title=title, url=link(result.url), description=description, color=WEAK_COLOR if weak else COLOR)
+    embed = discord.Embed(title=title, url=link(result.quote_url or result.url), description=description,
+                          color=WEAK_COLOR if weak else COLOR)
     embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else ""), FOOTER_MAX))
     return embed
 
 
-def render_answer(answer: Answer) -> Rendered:
-    """One embed per result, the question echoed safely, everything within Discord's limits."""
+def render_answer(answer: Answer, first: int = 1) -> Rendered:
+    """One embed per result, the question echoed safely, everything within Discord's limits.
+
+    ``first``: the number of the first section shown, past 1 on a later page ("More results")."""
     asked = quote_question(answer.query)
     if not answer.results:
+        if first > 1:
+            return Rendered(clip(f"**Q:** {asked}\nNo more sections for this question.", CONTENT_MAX))
         why = f" ({answer.reason})" if answer.reason else ""
         return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question{why}.", CONTENT_MAX))
     if answer.no_match:
@@ -76,6 +81,9 @@ def render_answer(answer: Answer) -> Rendered:
             size = len(embed)
         embeds.append(embed)
         total += size
+    if first > 1:  # the sections of this page, as shown (a page cut to fit shows fewer)
+        last = first + len(embeds) - 1
+        content += f"\n*More results: sections {first}–{last}*" if last > first else f"\n*More results: section {first}*"
     return Rendered(clip(content, CONTENT_MAX), embeds)
 
 

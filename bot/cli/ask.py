@@ -119,7 +119,7 @@ def render_text(answer: Answer) -> str:
         lines.append(f"{n}. {r.title}{date}")
         lines.append(f"   § {r.heading or 'Introduction'}")
         lines.extend(_quote(r.snippet))
-        lines.append(f"   {r.url}")
+        lines.append(f"   {r.quote_url or r.url}")
         lines.append("")
     return "\n".join(lines).rstrip()
 

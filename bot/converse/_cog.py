@@ -13,26 +13,36 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.announce.ledger import AnnounceLedger
+from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
-from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide
-from bot.converse.state import Conversation, ConversationStore
+from bot.converse.about import about_issue
+from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
+from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.feedback.record import QuestionRecord
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
 from index.search.retriever import Filters, Retriever
 
 log = logging.getLogger(__name__)
+PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
 
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, plain_in_threads: bool = False) -> None:
+                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
+                 buttons: AnswerButtons | None = None) -> None:
         self.bot = bot
+        self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
+        self.buttons = buttons  # the buttons under each answer; None: answers without buttons
         self.retriever = retriever
         self.store = store
         self.limit = limit
         self.runner = runner
+        self.record = record
         self.plain_in_threads = plain_in_threads
 
     async def cog_unload(self) -> None:
@@ -48,7 +58,7 @@ class ConverseCog(commands.Cog):
         return Incoming(
             text=message.content, from_bot=message.author.bot or message.webhook_id is not None or message.author == me,
             mentions_me=any(u.id == me.id for u in message.mentions), reply_to=reply_to,
-            reply_to_mine=replied is not None and replied.author.id == me.id,
+            reply_to_mine=replied is not None and replied.author.id == me.id, in_dm=message.guild is None,
         ), keys
 
     @commands.Cog.listener()
@@ -57,7 +67,7 @@ class ConverseCog(commands.Cog):
         if user is None:
             return
         incoming, keys = self._incoming(user, message)
-        if incoming.from_bot or not (incoming.mentions_me or keys):
+        if incoming.from_bot or not (incoming.mentions_me or incoming.in_dm or keys):
             return  # the common case, decided without touching the disk
         conversation, via_reply = None, False
         if incoming.reply_to is not None:
@@ -69,6 +79,9 @@ class ConverseCog(commands.Cog):
         decision = decide(incoming, plain_in_threads=self.plain_in_threads)
         if decision.kind is Kind.IGNORE:
             return
+        about = None
+        if decision.kind is Kind.ASK and keys and self.announcements is not None:
+            about = await asyncio.to_thread(self.announcements.announced, keys)
         retry = self.limit.retry_after((self.bot.application_id, message.author.id))
         if retry is not None:
             await self._send(message, Rendered(too_fast(retry)))
@@ -76,34 +89,57 @@ class ConverseCog(commands.Cog):
         if decision.kind is Kind.HOWTO:
             await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
             return
-        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None)
+        await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None,
+                           entry(decision, incoming, announced=about is not None), about)
 
-    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None) -> None:
+    async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None,
+                      entry: str, about: tuple[str, str] | None = None) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
+        lead = ""
+        view = None
+        filters = conversation.filters
         try:
-            answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier, 3,
-                                             conversation.filters)
+            if about is not None:
+                answer, lead = await asyncio.to_thread(about_issue, self.retriever, decision.question, *about,
+                                                       PER_PAGE)
+                if not answer.no_match and all((r.source, r.path) == about for r in answer.results):
+                    filters = Filters(source=about[0], issue=about[1])  # answered from the issue: more of it
+            else:
+                answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier,
+                                                 PER_PAGE, filters)
             rendered = render_answer(answer)
+            if self.buttons is not None:
+                view = await self.buttons.attach(answer, AnswerState(
+                    question=decision.question, earlier=tuple(earlier), filters=filters,
+                    per_page=PER_PAGE, shown=len(rendered.embeds), asker=message.author.id, private=False))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
+        else:
+            if self.record is not None:
+                asked_in = Filters(source=about[0], issue=about[1]) if about is not None else conversation.filters
+                await asyncio.to_thread(self.record.add, entry, message.author.id, decision.question, asked_in,
+                                        answer)
         if earlier:
-            rendered.content = f"*Following up on “{quote_question(earlier[-1])}”*\n{rendered.content}"
+            lead = f"*Following up on “{quote_question(earlier[-1])}”*"
+        if lead:
+            rendered.content = f"{lead}\n{rendered.content}"
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = f"{rendered.content}\n*{notice}*"
-        sent = await self._send(message, rendered)
+        sent = await self._send(message, rendered, view)
         if sent is None:
             return
         keys = [sent.id] + ([message.channel.id] if isinstance(message.channel, discord.Thread) and earlier else [])
         await asyncio.to_thread(self.store.save, conversation.then(sent.id, decision.question), keys)
 
-    async def _send(self, message: discord.Message, rendered: Rendered) -> discord.Message | None:
+    async def _send(self, message: discord.Message, rendered: Rendered,
+                    view: discord.ui.View | None = None) -> discord.Message | None:
         """Reply to ``message``, pinging no one; None when Discord refuses (no permission, message gone)."""
         try:
             return await message.channel.send(
-                clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS,
+                clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS, view=view,
                 reference=message.to_reference(fail_if_not_exists=False), mention_author=False)
         except discord.HTTPException as exc:
             log.warning("cannot answer message %s in channel %s: %s", message.id, message.channel.id, exc)

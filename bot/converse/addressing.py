@@ -2,7 +2,8 @@
 
 Pure: plain facts about a message in, a :class:`Decision` out. Without the privileged Message
 Content intent Discord delivers the text only of messages that mention the bot, reply to it, or are
-DMs with it; any other message arrives with empty content, and is ignored here.
+DMs with it; any other message arrives with empty content, and is ignored here. In a DM every message
+is for the bot: a question, or a follow-up when it replies to an answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Incoming:
     reply_to_mine: bool = False  # ... which the bot posted
     in_conversation: bool = False  # the reply, or the thread it is in, leads to a live conversation
     via_reply: bool = False  # ... and it is the replied message that does
+    in_dm: bool = False  # a direct message to the bot: addressed without a mention
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,28 @@ def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
     if m.from_bot:
         return Decision(Kind.IGNORE)
     question = strip_markup(m.text)
-    addressed = m.mentions_me or (m.reply_to is not None and m.reply_to_mine)
+    addressed = m.mentions_me or m.in_dm or (m.reply_to is not None and m.reply_to_mine)
     if m.in_conversation and (m.via_reply or m.mentions_me or plain_in_threads):
         if question:
             return Decision(Kind.FOLLOW, question)
-        return Decision(Kind.HOWTO) if m.mentions_me else Decision(Kind.IGNORE)
+        return Decision(Kind.HOWTO) if m.mentions_me or m.in_dm else Decision(Kind.IGNORE)
     if not addressed:
         return Decision(Kind.IGNORE)
     if not question:
-        # a bare mention asks how; an empty reply to an old message of the bot's asks nothing
-        return Decision(Kind.HOWTO) if m.mentions_me else Decision(Kind.IGNORE)
+        # a bare mention (or a DM with no question, such as "hi") asks how; an empty reply to an old message
+        # of the bot's asks nothing
+        return Decision(Kind.HOWTO) if m.mentions_me or m.in_dm else Decision(Kind.IGNORE)
     return Decision(Kind.ASK, question)
+
+
+def entry(d: Decision, m: Incoming, *, announced: bool = False) -> str:
+    """How the question record names this way of asking: a follow-up by "reply" or in the conversation's
+    "thread"; a new question about an "announcement" (``announced``: replying to it, or in its thread), in a
+    direct message ("dm"), by "mention", or by "reply" to a message of the bot's that leads to no conversation."""
+    if announced:
+        return "announcement"
+    if d.kind is Kind.FOLLOW:
+        return "reply" if m.via_reply else "thread"
+    if m.in_dm:
+        return "dm"
+    return "mention" if m.mentions_me else "reply"

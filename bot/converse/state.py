@@ -8,8 +8,13 @@ the thread takes the thread's key over). It keeps the last :data:`MAX_TURNS` que
 filters of the first, and is forgotten :data:`TTL_SECONDS` after it was recorded.
 
 :class:`ConversationStore` is the seam: :class:`SqliteConversations` keeps them in SQLite in the data
-folder (embedded mode); a server-mode store only has to offer the same three methods.
+folder (embedded mode); a server-mode store only has to offer the same methods.
 :func:`open_conversations` is the one place a store is chosen.
+
+The same store keeps what an answer's buttons need (:class:`AnswerState`, found by the number its
+buttons' ``custom_id`` names): the question, the turns before it, its filters, how many sections it
+has shown, whether it is private and who asked (their Discord id: only they may page a private
+answer or share it). It is forgotten :data:`TTL_SECONDS` after it was made, as conversations are.
 """
 
 from __future__ import annotations
@@ -49,6 +54,40 @@ def m001_conversations(db: sqlite3.Connection) -> None:
     """)
 
 
+@STEPS
+def m002_answers(db: sqlite3.Connection) -> None:
+    run_script(db, """
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- what the answer's buttons name
+        question TEXT NOT NULL,
+        earlier TEXT NOT NULL,      -- JSON list: the conversation's questions before it, oldest first
+        filters TEXT NOT NULL,      -- Filters.to_json
+        per_page INTEGER NOT NULL,  -- sections a page shows
+        shown INTEGER NOT NULL,     -- sections shown up to the end of the current page
+        asker INTEGER NOT NULL,     -- the Discord user who asked
+        private INTEGER NOT NULL,   -- an ephemeral answer: only the asker sees it
+        shared INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL
+    );
+    CREATE INDEX answers_by_created ON answers(created);
+    """)
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    """What an answer's buttons need to page it or share it, after a restart too."""
+
+    question: str
+    filters: Filters
+    per_page: int
+    shown: int
+    asker: int
+    private: bool
+    earlier: tuple[str, ...] = ()
+    shared: bool = False
+    id: int = 0  # given by the store
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: str  # the id of the answer it stands at
@@ -66,6 +105,18 @@ class ConversationStore(Protocol):
 
     def save(self, conversation: Conversation, keys: Iterable[int]) -> None:
         """Record ``conversation`` (its turns and filters) and make ``keys`` lead to it."""
+
+    def keep_answer(self, answer: AnswerState) -> int:
+        """Record what an answer's buttons need; the id they name."""
+
+    def answer(self, answer_id: int) -> AnswerState | None:
+        """The live answer ``answer_id``; None when it is unknown or expired."""
+
+    def turn_page(self, answer_id: int, shown: int) -> None:
+        """The answer now shows sections up to ``shown``."""
+
+    def mark_shared(self, answer_id: int, shared: bool = True) -> bool:
+        """Mark the answer shared (or, after a failed share, not); False when it already was (shared once)."""
 
     def close(self) -> None: ...
 
@@ -86,6 +137,7 @@ class SqliteConversations:
 
     def _expire(self) -> None:
         self._db.execute("DELETE FROM conversations WHERE updated < ?", (time.time() - self.ttl,))
+        self._db.execute("DELETE FROM answers WHERE created < ?", (time.time() - self.ttl,))
 
     def find(self, keys: Iterable[int]) -> Conversation | None:
         with self._lock:
@@ -116,6 +168,36 @@ class SqliteConversations:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def keep_answer(self, answer: AnswerState) -> int:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO answers (question, earlier, filters, per_page, shown, asker, private, shared, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer.question, json.dumps(list(answer.earlier)), answer.filters.to_json(), answer.per_page,
+                 answer.shown, int(answer.asker), int(answer.private), int(answer.shared), time.time()))
+            return int(cur.lastrowid or 0)
+
+    def answer(self, answer_id: int) -> AnswerState | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, question, earlier, filters, per_page, shown, asker, private, shared FROM answers"
+                " WHERE id = ? AND created >= ?", (int(answer_id), time.time() - self.ttl)).fetchone()
+        if row is None:
+            return None
+        return AnswerState(question=row[1], earlier=tuple(json.loads(row[2])), filters=Filters.from_json(row[3]),
+                           per_page=row[4], shown=row[5], asker=row[6], private=bool(row[7]), shared=bool(row[8]),
+                           id=row[0])
+
+    def turn_page(self, answer_id: int, shown: int) -> None:
+        with self._lock:
+            self._db.execute("UPDATE answers SET shown = ? WHERE id = ?", (int(shown), int(answer_id)))
+
+    def mark_shared(self, answer_id: int, shared: bool = True) -> bool:
+        with self._lock:
+            cur = self._db.execute("UPDATE answers SET shared = ? WHERE id = ? AND shared = ?",
+                                   (int(shared), int(answer_id), int(not shared)))
+            return cur.rowcount == 1
 
     def close(self) -> None:
         with self._lock:

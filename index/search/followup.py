@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.search.judge import Verdict, is_question, judge
+from index.search.paging import page
 from index.search.query import read_question
 from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse, unanswerable
 
@@ -51,14 +52,15 @@ def readings(message: str, earlier: Sequence[str]) -> list[tuple[str, float]]:
 
 
 def search_followup(retriever: Retriever, message: str, earlier: Sequence[str], k: int = 3,
-                    filters: Filters | None = None) -> Answer:
-    """The sections that answer ``message`` in the context of ``earlier`` questions (oldest first).
+                    filters: Filters | None = None, offset: int = 0) -> Answer:
+    """The sections that answer ``message`` in the context of ``earlier`` questions (oldest first), the ``k`` after
+    the first ``offset`` (a later page).
 
     With no earlier turn this is :meth:`Retriever.search`. ``Answer.query`` is ``message`` as asked.
     """
     filters = filters or Filters()
     if not earlier:
-        return retriever.search(message, k, filters)
+        return retriever.search(message, k, filters, offset)
     query = read_question(message)
     if (nothing := unanswerable(query)) is not None:
         return nothing
@@ -84,7 +86,7 @@ def search_followup(retriever: Retriever, message: str, earlier: Sequence[str], 
             return Answer(query.original, True, [], "the question is empty")
         answered = [v for v in verdicts if not v.no_match]
         verdict = answered[0] if answered else verdicts[0]
-        chosen = sorted(combined, key=lambda i: -combined[i])[:k]
+        chosen, more = page(combined, k, offset)
         # snippets pick the sentences closest to the follow-up read in its context
         results = retriever.results(table, chosen, combined, terms_seen, best_text)
-    return Answer(query.original, verdict.no_match, results, verdict.reason)
+    return Answer(query.original, verdict.no_match, results, verdict.reason, more=more)

@@ -20,8 +20,10 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search.fragments import fragment_url, page_text
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
+from index.search.paging import page
 from index.search.query import Query, read_question
 from index.search.snippets import make_snippet, tied_sentences
 from index.store.catalog import ServedSection
@@ -86,15 +88,16 @@ class Result:
     date: str | None
     heading: str
     heading_path: tuple[str, ...]
-    url: str
+    url: str  # the section's: the page, and the heading's anchor when it has one
     snippet: str
     score: float
+    quote_url: str = ""  # ``url`` with a text fragment that lands on the snippet's words ("" when turned off)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "path": self.path, "title": self.title, "date": self.date,
             "heading": self.heading, "heading_path": list(self.heading_path), "url": self.url,
-            "snippet": self.snippet, "score": round(self.score, 4),
+            "quote_url": self.quote_url, "snippet": self.snippet, "score": round(self.score, 4),
         }
 
 
@@ -104,6 +107,7 @@ class Answer:
     no_match: bool
     results: list[Result] = field(default_factory=list)
     reason: str = ""  # why it is a no-match
+    more: bool = False  # further sections rank after these (within paging.MAX_DEPTH): a next page exists
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "no_match": self.no_match, "reason": self.reason,
@@ -131,6 +135,7 @@ class _Table:
     vectors: np.ndarray  # every served chunk's embedding, rows grouped by section
     starts: np.ndarray  # first row of each section in ``vectors``
     lexical: LexicalIndex
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)  # an issue's visible text, once asked for
 
 
 def unanswerable(query: Query) -> Answer | None:
@@ -150,8 +155,9 @@ class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
     def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path, *,
-                 loaded: Callable[[], None] | None = None) -> None:
+                 loaded: Callable[[], None] | None = None, text_fragments: bool = True) -> None:
         self.catalog = catalog
+        self.text_fragments = text_fragments  # links that land on the quoted words
         self.loaded = loaded  # called after each load of the served table (the bot keeps it out of garbage collection)
         self.store = store
         self.embedder = embedder
@@ -292,11 +298,12 @@ class Retriever:
         closeness = self._closeness(question, [t.sections[i].markdown for i in chosen], q_terms)
         return [self._result(t, i, scores[i], q_terms, closeness) for i in chosen]
 
-    def search(self, question: str, k: int = 3, filters: Filters = Filters()) -> Answer:
+    def search(self, question: str, k: int = 3, filters: Filters = Filters(), offset: int = 0) -> Answer:
+        """The ``k`` best sections for ``question`` after the first ``offset`` (a later page of the same answer)."""
         with self._search_lock:
-            return self._search(question, k, filters)
+            return self._search(question, k, filters, offset)
 
-    def _search(self, question: str, k: int, filters: Filters) -> Answer:
+    def _search(self, question: str, k: int, filters: Filters, offset: int) -> Answer:
         k = max(1, min(MAX_K, k))
         query = read_question(question)
         if (nothing := unanswerable(query)) is not None:
@@ -304,9 +311,9 @@ class Retriever:
         t, q_terms, lexical, dense, mask = self.rankings(query.text, filters)
         fused = fuse(lexical, dense, question_like=is_question(query.text), link_share=t.link_share)
         verdict = judge(t.lexical, query, lexical, dense, fused, mask)
-        chosen = sorted(fused, key=lambda i: -fused[i])[:k]
+        chosen, more = page(fused, k, offset)
         results = self.results(t, chosen, fused, q_terms, query.text)
-        return Answer(query.original, verdict.no_match, results, verdict.reason)
+        return Answer(query.original, verdict.no_match, results, verdict.reason, more=more)
 
     def _closeness(self, question: str, sections: Sequence[str], q_terms: Sequence[str]
                    ) -> Callable[[list[str]], list[float]]:
@@ -343,11 +350,23 @@ class Retriever:
     def _result(self, t: _Table, idx: int, score: float, q_terms: Sequence[str],
                 closeness: Callable[[list[str]], list[float]]) -> Result:
         s = t.sections[idx]
+        snippet = make_snippet(s.markdown, q_terms, closeness=closeness)
+        quote_url = fragment_url(s.url, s.anchor, snippet, _page(self.catalog, t, idx)) if self.text_fragments else ""
         return Result(
             source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
-            snippet=make_snippet(s.markdown, q_terms, closeness=closeness), score=score,
+            snippet=snippet, score=score, quote_url=quote_url,
         )
+
+
+def _page(catalog: ServedRecord, t: _Table, idx: int) -> str:
+    """The visible text of the whole issue of section ``idx`` (text fragments must be unique on its page): the
+    sections' plain text the index keeps, kept per table once asked for."""
+    key = t.keys[idx][:2]
+    if (text := t.pages.get(key)) is None:
+        lines = [line for section in catalog.issue_text(*key) for line in section.split("\n")]
+        text = t.pages[key] = page_text([" ".join(line.split()) for line in lines])
+    return text
 
 
 # --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----

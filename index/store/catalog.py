@@ -327,6 +327,11 @@ class Catalog:
                 for source, path, position, title, date, url, heading, heading_path, anchor, markdown, link_share, text
                 in rows]
 
+    def issue_text(self, source: str, path: str) -> list[str]:
+        """The plain text of each section of one issue (its heading first), in order: what the issue's page shows."""
+        return [r[0] or "" for r in self._db.execute(
+            "SELECT text FROM sections WHERE source = ? AND path = ? ORDER BY position", (source, path))]
+
     def chunk_refs(self) -> list[tuple[str, str, str, int]]:
         """(chunk id, source, path, section position) of every recorded chunk."""
         return [tuple(r) for r in self._db.execute("SELECT id, source, path, position FROM chunks")]  # type: ignore[misc]

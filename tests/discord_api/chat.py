@@ -4,10 +4,11 @@ from Message, THREAD_CREATE.
 What Discord documents, and this server does:
 
 - MESSAGE_CREATE for a guild channel or thread reaches a session only with the GUILD_MESSAGES intent
-  (1 << 9), for the bot's own messages too.
+  (1 << 9), for the bot's own messages too; in a DM channel (type 1, no ``guild_id``, no ``member``) only
+  with DIRECT_MESSAGES (1 << 12).
 - Without the privileged MESSAGE_CONTENT intent (1 << 15), ``content``, ``embeds``, ``attachments`` and
-  ``components`` arrive empty, except in messages the app sent, in messages that mention it, and in
-  replies to its own messages.
+  ``components`` arrive empty, except in messages the app sent, in messages that mention it, in
+  replies to its own messages, and in DMs with it.
 - ``mentions``: the users mentioned as ``<@id>`` / ``<@!id>`` in the content, plus the author of the
   replied message when the reply pings them (the default in Discord's client).
 - A reply is type 19 with ``message_reference`` (``message_id``, ``channel_id``, ``guild_id``) and
@@ -32,6 +33,8 @@ from tests.discord_api.wire import json_response as _json
 from tests.discord_api.wire import now_iso, public
 
 GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
+DM = 1  # channel type
 MESSAGE_CONTENT = 1 << 15
 REPLY = 19
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
@@ -50,15 +53,31 @@ class ChatRoutes(Gateway):
         r.add_post(api + "/channels/{channel}/messages/{message}/threads", self._thread_from_message)
 
     # --- what tests do ---------------------------------------------------------------------
+    def dm_channel(self, user: dict[str, Any]) -> str:
+        """The DM channel between ``user`` and the bot (type 1: ``recipients``, no guild, no name)."""
+        for cid, channel in self.channels.items():  # type: ignore[attr-defined]
+            if channel["type"] == DM and channel["recipients"][0]["id"] == user["id"]:
+                return cid
+        cid = self.snowflake()  # type: ignore[attr-defined]
+        self.channels[cid] = {"id": cid, "type": DM, "recipients": [user], "last_message_id": None,  # type: ignore[attr-defined]
+                              "flags": 0}
+        return cid
+
+    def _is_dm(self, channel: str) -> bool:
+        return self.channels.get(channel, {}).get("type") == DM  # type: ignore[attr-defined]
+
     async def say(self, channel: str, content: str, *, user: dict[str, Any] | None = None,
-                  reply_to: str | None = None, ping: bool = True) -> dict[str, Any]:
+                  reply_to: str | None = None, ping: bool = True,
+                  attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A reader (or ``user``, a bot too) posts ``content`` in ``channel`` (a channel or a thread), replying to
-        ``reply_to`` if given (pinging its author when ``ping``); dispatched as Discord would. The stored message."""
+        ``reply_to`` if given (pinging its author when ``ping``), with ``attachments`` (attachment objects) if
+        given; dispatched as Discord would. The stored message."""
         author = user or self.user("reader")  # type: ignore[attr-defined]
         body: dict[str, Any] = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to}
         msg = self._store_message(channel, body, author=author, ping=ping)
+        msg["attachments"] = list(attachments or [])
         await self.deliver(msg)
         return msg
 
@@ -105,8 +124,9 @@ class ChatRoutes(Gateway):
         msg = self._message(channel, body, author=author)  # type: ignore[attr-defined]
         if referenced is not None:
             msg["type"] = REPLY
-            msg["message_reference"] = {"type": 0, "message_id": referenced["id"], "channel_id": referenced["channel_id"],
-                                        "guild_id": self.guild_id}
+            msg["message_reference"] = {"type": 0, "message_id": referenced["id"], "channel_id": referenced["channel_id"]}
+            if not self._is_dm(channel):
+                msg["message_reference"]["guild_id"] = self.guild_id
             msg["_referenced"] = referenced
         parse = (body.get("allowed_mentions") or {"parse": ["users"]}).get("parse", [])
         mentioned = {uid for uid in _USER_MENTION.findall(msg["content"])} if "users" in parse else set()
@@ -115,17 +135,20 @@ class ChatRoutes(Gateway):
             mentioned.add(referenced["author"]["id"])
         known = {**self.known_users, self.app_id: self.bot_user}
         msg["mentions"] = [known[uid] for uid in sorted(mentioned) if uid in known]
-        msg["guild_id"] = self.guild_id
+        if not self._is_dm(channel):
+            msg["guild_id"] = self.guild_id
         self.channel_messages.setdefault(channel, []).append(msg)
         return msg
 
     def _as_delivered(self, msg: dict[str, Any]) -> dict[str, Any]:
         payload = public(msg)
-        payload["member"] = {"roles": [], "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
+        dm = self._is_dm(msg["channel_id"])
+        if not dm:
+            payload["member"] = {"roles": [], "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
         if msg.get("_referenced") is not None:
             payload["referenced_message"] = public(msg["_referenced"])
         replies_to_me = (msg.get("_referenced") or {}).get("author", {}).get("id") == self.app_id
-        visible = (self.intents & MESSAGE_CONTENT or msg["author"]["id"] == self.app_id or replies_to_me
+        visible = (self.intents & MESSAGE_CONTENT or msg["author"]["id"] == self.app_id or replies_to_me or dm
                    or any(u["id"] == self.app_id for u in msg["mentions"]))
         if not visible:
             payload.update(content="", embeds=[], attachments=[], components=[])
@@ -133,7 +156,8 @@ class ChatRoutes(Gateway):
 
     async def deliver(self, msg: dict[str, Any]) -> None:
         """MESSAGE_CREATE to the bot's session, if its intents let it have one."""
-        if self._ws is None or self._ws.closed or not self.intents & GUILD_MESSAGES:
+        needed = DIRECT_MESSAGES if self._is_dm(msg["channel_id"]) else GUILD_MESSAGES
+        if self._ws is None or self._ws.closed or not self.intents & needed:
             return
         await self._send(0, self._as_delivered(msg), "MESSAGE_CREATE")
 

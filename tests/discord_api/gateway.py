@@ -72,7 +72,8 @@ class Gateway(ServerBase):
             "member_count": 3, "large": False, "unavailable": False, "joined_at": _now_iso(),
             "members": [{"user": self.bot_user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
                          "flags": 0}],
-            "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in self.channels.values()],
+            "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in self.channels.values()
+                         if c["type"] != 1],  # DM channels belong to no guild
             "threads": [], "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }, "GUILD_CREATE")

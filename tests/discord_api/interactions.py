@@ -1,5 +1,7 @@
 """Application commands and interactions: command registration, interaction callbacks, follow-ups and the
-interaction webhook's messages, as Discord documents them (acknowledge within 3 s; tokens live 15 minutes)."""
+interaction webhook's messages, as Discord documents them (acknowledge within 3 s; tokens live 15 minutes).
+Slash commands and message commands (type 3: no description, no options; invoked on a message, which
+arrives resolved in the interaction's data)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from tests.discord_api.gateway import DEFAULT_PERMISSIONS, Gateway
 from tests.discord_api.limits import EPHEMERAL, LOADING, DiscordError, check_choices, check_commands, check_message
 from tests.discord_api.wire import json_response as _json
 from tests.discord_api.wire import now_iso as _now_iso
-from tests.discord_api.wire import reply
+from tests.discord_api.wire import public, reply
 
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
 ADMINISTRATOR = 1 << 3
+MESSAGE_COMMAND = 3  # application command type MESSAGE: Apps in a message's context menu
 
 
 @dataclass
@@ -38,6 +41,7 @@ class InteractionRecord:
     choices: list[dict[str, Any]] | None = None  # autocomplete answer
     errors: list[dict[str, Any]] = field(default_factory=list)  # error bodies this interaction's requests got
     final: asyncio.Event = field(default_factory=asyncio.Event)  # a visible answer exists
+    message_id: str | None = None  # a component interaction's: the message whose button was pressed
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -66,6 +70,8 @@ class InteractionRoutes(Gateway):
         for c in body:
             out.append({**c, "id": self.snowflake(), "application_id": self.app_id, "version": self.snowflake(),
                         "type": c.get("type", 1), "guild_id": guild, "options": c.get("options", []),
+                        # a context menu command has no description: Discord answers with "", not null
+                        "description": c.get("description") or "",
                         "default_member_permissions": None if c.get("default_member_permissions") is None
                         else str(c["default_member_permissions"]), "nsfw": c.get("nsfw", False)})
         self.commands[guild] = out
@@ -101,7 +107,7 @@ class InteractionRoutes(Gateway):
         body = await request.json()
         kind = body.get("type")
         data = body.get("data") or {}
-        allowed = {4: {8}, 2: {4, 5, 9}}.get(rec.type, set())
+        allowed = {4: {8}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}}.get(rec.type, set())
         if kind not in allowed:
             raise DiscordError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
                 {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Interaction response type is invalid"}]}})
@@ -110,6 +116,10 @@ class InteractionRoutes(Gateway):
             rec.choices = data["choices"]
         elif kind == 4:
             check_message(data, prefix="data.")
+        elif kind == 7:  # UPDATE_MESSAGE: the data edits the message the component is on
+            target = self.component_message(rec)
+            check_message({k: data.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions",
+                                                                   "components")}, prefix="data.")
         rec.acked_at = now
         rec.response_type = kind
         rec.ephemeral = bool((data.get("flags") or 0) & EPHEMERAL)
@@ -125,6 +135,11 @@ class InteractionRoutes(Gateway):
                 rec.final.set()
         elif kind == 8:
             rec.final.set()
+        elif kind in (6, 7):  # the component's message is the interaction's original from now on
+            rec.original = self.component_message(rec)
+            if kind == 7:
+                self.edit_stored(rec.original, data)
+                rec.final.set()
         if request.query.get("with_response") in ("1", "true", "True"):
             return _json(callback)
         return web.Response(status=204)
@@ -149,6 +164,7 @@ class InteractionRoutes(Gateway):
             rec.final.set()
             return _json(reply(loading))
         msg = self._message(self.channel_id, body, webhook=True)
+        msg["mentions"] = self.mentioned(body)
         rec.followups.append(msg)
         rec.final.set()
         return _json(reply(msg))
@@ -171,15 +187,14 @@ class InteractionRoutes(Gateway):
         rec = self._interaction_for(request.match_info["token"])
         target = self._webhook_target(rec, request.match_info["message"])
         body = await request.json()
-        merged = {k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")}
+        merged = {k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions", "components")}
         try:
             check_message(merged)
         except DiscordError as exc:
             rec.errors.append(exc.body)
             raise
-        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
+        self.edit_stored(target, body)
         target["flags"] = target.get("flags", 0) & ~LOADING  # no longer "thinking"
-        target["edited_timestamp"] = _now_iso()
         rec.final.set()
         return _json(reply(target))
 
@@ -209,6 +224,32 @@ class InteractionRoutes(Gateway):
             data={"id": self.command_id(name), "name": name, "type": 1, "options": opts}, user_id=user["id"],
             created=time.monotonic(),
         )
+        await self._create_interaction(rec, user, perms)
+        return rec
+
+    async def interact_message(self, name: str, message: dict[str, Any], *,
+                               user: dict[str, Any] | None = None) -> InteractionRecord:
+        """A reader picks message command ``name`` (Apps, in a message's context menu) on ``message``, a stored
+        message: INTERACTION_CREATE with ``data.type`` 3, ``data.target_id`` and the message in
+        ``data.resolved.messages``, its content included even without the Message Content intent, as Discord
+        documents ("Content of the message a message context menu command is used on")."""
+        user = user or self.user("reader")
+        command = next((c for cmds in self.commands.values() for c in cmds if c["name"] == name), None)
+        if command is None or command["type"] != MESSAGE_COMMAND:
+            raise KeyError(f"message command {name!r} was never registered")
+        if message["channel_id"] != self.channel_id:
+            raise ValueError("interactions here happen in the general channel: post the target there")
+        target = {k: v for k, v in public(message).items() if k not in ("guild_id", "member", "allowed_mentions")}
+        rec = InteractionRecord(
+            id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type=2,
+            data={"id": str(command["id"]), "name": name, "type": MESSAGE_COMMAND, "target_id": message["id"],
+                  "resolved": {"messages": {message["id"]: target}}},
+            user_id=user["id"], created=time.monotonic(),
+        )
+        await self._create_interaction(rec, user, DEFAULT_PERMISSIONS)
+        return rec
+
+    async def _create_interaction(self, rec: InteractionRecord, user: dict[str, Any], perms: int) -> None:
         self.interactions[rec.id] = rec
         await self._send(0, {
             "id": rec.id, "application_id": self.app_id, "type": rec.type, "data": rec.data, "token": rec.token,
@@ -221,4 +262,3 @@ class InteractionRoutes(Gateway):
             "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
             "attachment_size_limit": 8 * 1024 * 1024,
         }, "INTERACTION_CREATE")
-        return rec

@@ -1,8 +1,9 @@
 """Discord's documented shapes and limits for what a bot sends, and Discord's error bodies.
 
 Sources: Discord's API documentation (Message resource "Create Message" limits, Embed limits,
-Allowed Mentions, Interactions "Responding to an Interaction", Application Commands naming)
-and discord.py's ``discord/types/``.
+Allowed Mentions, Interactions "Responding to an Interaction", Application Commands naming and
+"Message Commands") and discord.py's ``discord/types/``; the error codes for context menu commands are
+the ones Discord answers with (discord/discord-api-docs issues 5836 and 8574).
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ COMMAND_OPTIONS_MAX = 25
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7  # a deferred response's message while the app is "thinking"
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# Components reference (discord-api-docs, components/reference): a message without the Components V2 flag has at
+# most 5 action rows (type 1) at the top; a row holds 1-5 buttons (type 2) or one select menu; a button's label is
+# at most 80 characters; a custom_id 1-100 and unique among the message's components; a link button (style 5) has a
+# url (at most 512) and no custom_id; a premium button (style 6) an sku_id, neither custom_id, url nor label; the
+# other styles (1-4) a custom_id and no url.
+ACTION_ROW, BUTTON = 1, 2
+SELECTS = (3, 5, 6, 7, 8)
+ACTION_ROWS_MAX = 5
+ROW_BUTTONS_MAX = 5
+BUTTON_LABEL_MAX = 80
+CUSTOM_ID_MAX = 100
+BUTTON_URL_MAX = 512
+LINK_STYLE, PREMIUM_STYLE = 5, 6
 
 
 class DiscordError(Exception):
@@ -85,6 +99,76 @@ def embed_size(embed: dict[str, Any]) -> int:
     return total
 
 
+def _check_button(errors: FormErrors, p: str, c: dict[str, Any], seen: set[str]) -> None:
+    style = c.get("style")
+    if style not in (1, 2, 3, 4, LINK_STYLE, PREMIUM_STYLE):
+        errors.add(f"{p}.style", "BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3, 4, 5, 6).")
+        return
+    custom_id, url = c.get("custom_id"), c.get("url")
+    if style == LINK_STYLE:
+        if not url:
+            errors.add(f"{p}.url", "BASE_TYPE_REQUIRED", "This field is required")
+        elif not isinstance(url, str) or len(url) > BUTTON_URL_MAX:
+            errors.add(f"{p}.url", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {BUTTON_URL_MAX} in length.")
+        elif not URL.match(url):
+            errors.add(f"{p}.url", "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        if custom_id is not None:
+            errors.add(f"{p}.custom_id", "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A link button cannot have a custom id")
+    elif style == PREMIUM_STYLE:
+        if not c.get("sku_id"):
+            errors.add(f"{p}.sku_id", "BASE_TYPE_REQUIRED", "This field is required")
+        for name in ("custom_id", "label", "url", "emoji"):
+            if c.get(name) is not None:
+                errors.add(f"{p}.{name}", "BUTTON_COMPONENT_PREMIUM_FIELD_NOT_ALLOWED",
+                           f"A premium button cannot have a {name}")
+    else:
+        if url is not None:
+            errors.add(f"{p}.url", "BUTTON_COMPONENT_URL_NOT_ALLOWED", "Only a link button can have a url")
+        if custom_id is None:
+            errors.add(f"{p}.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    if custom_id is not None:
+        _length(errors, f"{p}.custom_id", custom_id, CUSTOM_ID_MAX, 1)
+        if custom_id in seen:
+            errors.add(f"{p}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+        seen.add(custom_id)
+    _length(errors, f"{p}.label", c.get("label"), BUTTON_LABEL_MAX)
+    if style != PREMIUM_STYLE and not c.get("label") and not c.get("emoji"):
+        errors.add(f"{p}.label", "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A button needs a label or an emoji")
+
+
+def check_components(errors: FormErrors, components: Any, prefix: str = "") -> None:
+    """A message's components, as Discord checks them (no Components V2: action rows of buttons or one select)."""
+    path = f"{prefix}components"
+    if not isinstance(components, list):
+        errors.add(path, "BASE_TYPE_BAD_LIST", "Must be a list.")
+        return
+    if len(components) > ACTION_ROWS_MAX:
+        errors.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS_MAX} or fewer in length.")
+    seen: set[str] = set()
+    for n, row in enumerate(components):
+        p = f"{path}.{n}"
+        if not isinstance(row, dict) or row.get("type") != ACTION_ROW:
+            errors.add(f"{p}.type", "BASE_TYPE_CHOICES", "Value must be one of (1,).")
+            continue
+        children = row.get("components")
+        if not isinstance(children, list) or not 1 <= len(children) <= ROW_BUTTONS_MAX:
+            errors.add(f"{p}.components", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {ROW_BUTTONS_MAX} in length.")
+            continue
+        for m, c in enumerate(children):
+            q = f"{p}.components.{m}"
+            kind = c.get("type") if isinstance(c, dict) else None
+            if kind in SELECTS:
+                if len(children) > 1:
+                    errors.add(q, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width")
+                if c.get("custom_id") is not None:
+                    _length(errors, f"{q}.custom_id", c["custom_id"], CUSTOM_ID_MAX, 1)
+                continue
+            if kind != BUTTON:
+                errors.add(f"{q}.type", "BASE_TYPE_CHOICES", "Value must be one of (2, 3, 5, 6, 7, 8).")
+                continue
+            _check_button(errors, q, c, seen)
+
+
 def check_message(payload: dict[str, Any], *, require_content: bool = True, prefix: str = "") -> None:
     """Validate a message body (create, edit, follow-up, interaction response data)."""
     errors = FormErrors()
@@ -131,6 +215,8 @@ def check_message(payload: dict[str, Any], *, require_content: bool = True, pref
             if kind in parse and mentions.get(kind):
                 errors.add(f"{prefix}allowed_mentions", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
                            f"parse:[\"{kind}\"] and {kind}: [ids...] are mutually exclusive.")
+    if payload.get("components") is not None:
+        check_components(errors, payload["components"], prefix)
     errors.raise_if_any()
     if require_content and not content and not embeds and not payload.get("components") and not payload.get("poll"):
         raise DiscordError(400, 50006, "Cannot send an empty message")
@@ -140,6 +226,7 @@ def check_commands(commands: Any) -> None:
     errors = FormErrors()
     if not isinstance(commands, list) or len(commands) > 100:
         raise DiscordError(400, 50035, "Invalid Form Body", _error("_", "BASE_TYPE_BAD_LIST", "Must be a list of at most 100."))
+    seen_names: set[tuple[int, str]] = set()
     for n, c in enumerate(commands):
         name = c.get("name", "")
         if c.get("type", 1) == 1:  # slash commands: lower case, no spaces
@@ -150,6 +237,15 @@ def check_commands(commands: Any) -> None:
             errors.add(f"{n}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         if c.get("type", 1) == 1:
             _length(errors, f"{n}.description", c.get("description"), COMMAND_DESCRIPTION_MAX, 1)
+        elif c.get("description"):  # "not allowed when creating message commands"; "" is let through
+            errors.add(f"{n}.description", "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID",
+                       "Context menu commands cannot have description")
+        if c.get("type", 1) != 1 and c.get("options"):  # "options can only be set for ... CHAT_INPUT"
+            errors.add(f"{n}.options", "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS_INVALID",
+                       "Context menu commands cannot have options")
+        if (c.get("type", 1), name) in seen_names:  # "names are unique per application, per type, [per] scope"
+            errors.add(f"{n}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
+        seen_names.add((c.get("type", 1), name))
         options = c.get("options") or []
         if len(options) > COMMAND_OPTIONS_MAX:
             errors.add(f"{n}.options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")

@@ -61,7 +61,8 @@ class MessageRoutes(ServerBase):
                 return _json(thread)
         if channel not in self.channels:
             raise DiscordError(404, 10003, "Unknown Channel")
-        return _json({**self.channels[channel], "guild_id": self.guild_id})
+        found = self.channels[channel]
+        return _json(found if found["type"] == 1 else {**found, "guild_id": self.guild_id})  # a DM has no guild
 
     async def _channel_message(self, request: web.Request) -> web.StreamResponse:
         self._auth(request)
@@ -146,8 +147,8 @@ class MessageRoutes(ServerBase):
             self._writable(channel)
         target = self._find_message(channel, request.match_info["message"])
         body = await request.json()
-        check_message({k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions")})
-        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions")})
+        check_message({k: body.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions", "components")})
+        target.update({k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions", "components")})
         target["edited_timestamp"] = now_iso()
         return _json(public(target))
 

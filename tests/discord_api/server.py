@@ -7,7 +7,8 @@ error body, and is also recorded in ``rejected`` so a test can fail on it. Every
 the bot receives is counted by status in ``statuses``. Interactions must be acknowledged within
 3 s (afterwards: 404, code 10062), as on Discord. The parts: ``messages.py`` (channels, messages,
 history), ``threads.py`` (forum posts, thread listings), ``interactions.py`` (commands,
-interactions), ``chat.py`` (readers' messages, replies, threads from messages), ``gateway.py``,
+interactions), ``components.py`` (buttons pressed: MESSAGE_COMPONENT interactions), ``chat.py`` (readers'
+messages, replies, threads from messages), ``gateway.py``,
 ``faults.py`` (what a test injects into posts).
 """
 
@@ -23,6 +24,7 @@ from aiohttp import web
 
 from tests.discord_api.base import FORUM
 from tests.discord_api.chat import ChatRoutes
+from tests.discord_api.components import ComponentRoutes
 from tests.discord_api.faults import Faults
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import DiscordError
@@ -36,7 +38,7 @@ API = "/api/v10"
 __all__ = ["DiscordTestServer", "InteractionRecord"]
 
 
-class DiscordTestServer(InteractionRoutes, MessageRoutes, ThreadRoutes, ChatRoutes):
+class DiscordTestServer(ComponentRoutes, InteractionRoutes, MessageRoutes, ThreadRoutes, ChatRoutes):
     def __init__(self, *, token: str = "test-token.abc.def", heartbeat_interval_ms: int = 1000) -> None:
         super().__init__()
         self.token = token

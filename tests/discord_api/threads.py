@@ -87,6 +87,7 @@ class ThreadRoutes(ServerBase):
         self.threads.append(thread)
         if self.on_message_stored is not None:
             self.on_message_stored(msg)
+        await self._thread_create(thread)  # Discord tells the gateway of the new thread, whatever the answer
         return await self.injected.late_answer(fault, request, _json({**thread, "message": reply(msg)}))
 
     async def _active_threads(self, request: web.Request) -> web.StreamResponse:

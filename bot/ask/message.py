@@ -1,0 +1,81 @@
+"""The message command "Search back issues" (a message's context menu → Apps): that message's text asked as a
+question, answered privately, as /ask answers (same retriever, rendering and per-reader limit).
+
+Discord hands a message command the target's content even without the Message Content intent
+("Content of the message a message context menu command is used on"), so this needs no privileged intent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.ask.buttons import AnswerButtons
+from bot.ask.render import Rendered, render_answer
+from bot.converse.state import AnswerState
+from bot.discord_text import CONTENT_MAX, NO_PINGS, clip, unformat
+from bot.feedback.record import QuestionRecord
+from bot.jobs import ReindexRunner, indexing_notice
+from bot.ratelimit import limited
+from index.search.query import strip_markup
+from index.search.retriever import Filters, Retriever
+
+NAME = "Search back issues"  # a message command's name: mixed case and spaces allowed, 1-32 characters
+ENTRY = "message"  # how the question record names this way of asking
+QUESTION_MAX = 2000  # as /ask's question; a message may hold up to 4000 characters
+RESULTS = 3
+NO_TEXT = ("That message has no text I can search for (only an image, an embed, a mention or a link) — "
+           "try `/ask` with a question in your own words.")
+
+
+def message_question(content: str) -> str:
+    """What a message asks: its text without Discord's Markdown, mentions, custom emoji, channel links or links;
+    "" when nothing is left."""
+    return clip(strip_markup(unformat(content)), QUESTION_MAX)
+
+
+class MessageSearchCog(commands.Cog):
+    def __init__(self, tree: app_commands.CommandTree, retriever: Retriever, *,
+                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 buttons: AnswerButtons | None = None) -> None:
+        self.tree = tree
+        self.buttons = buttons  # More results and Share, as under /ask's private answers
+        self.retriever = retriever
+        self.runner = runner
+        self.record = record
+        # discord.py has no decorator for a context menu inside a cog: it is made here and added on load
+        self.menu = app_commands.ContextMenu(name=NAME, callback=self.search_message,
+                                             type=discord.AppCommandType.message)
+
+    async def cog_load(self) -> None:
+        self.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @limited()  # the bot's per-reader limit, shared with every other way of asking
+    async def search_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        question = message_question(message.content)
+        if not question:
+            await interaction.response.send_message(NO_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        filters = Filters()
+        # a failing search reaches the command tree's error handler: it tells the reader and logs it once
+        answer = await asyncio.to_thread(self.retriever.search, question, RESULTS, filters)
+        if self.record is not None:
+            await asyncio.to_thread(self.record.add, ENTRY, interaction.user.id, question, filters, answer)
+        rendered: Rendered = render_answer(answer)
+        notice = indexing_notice(self.runner) if self.runner is not None else None
+        if notice:
+            rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
+        view = None
+        if self.buttons is not None:
+            view = await self.buttons.attach(answer, AnswerState(
+                question=question, filters=filters, per_page=RESULTS, shown=len(rendered.embeds),
+                asker=interaction.user.id, private=True))
+        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
+                                                 allowed_mentions=NO_PINGS)
