@@ -16,7 +16,7 @@ import aiohttp
 import discord
 import yarl
 
-from bot import admin, announce, ask, converse
+from bot import admin, announce, ask, converse, feedback
 from bot.client import BackissueBot, Feature
 from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
 from bot.jobs import ReindexRunner
@@ -27,7 +27,8 @@ from index.search.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
-FEATURES: tuple[Feature, ...] = (ask.setup, converse.setup, admin.setup, announce.setup)  # each package adds its own cogs
+# each package adds its own cogs
+FEATURES: tuple[Feature, ...] = (ask.setup, converse.setup, admin.setup, announce.setup, feedback.setup)
 
 
 def discord_token(settings: Settings) -> str | None:
@@ -60,11 +61,10 @@ def wired_bot(settings: Settings, services: Services, *,
                            before=lambda force, only: sync.sync(force=force, only=only),
                            checks_path=settings.checks_path)
     announce_state = open_announce_state(settings, services)
-    record = services.question_record()
-    bot = BackissueBot(settings=settings, retriever=services.retriever(reader, retriever_class=retriever_class,
-                                                                  loaded=gc.freeze),
-                       reader=reader, runner=runner, announce_state=announce_state, leases=services.leases(),
-                       record=record, features=FEATURES)
+    retriever = services.retriever(reader, retriever_class=retriever_class, loaded=gc.freeze)
+    record = services.question_record(retriever)
+    bot = BackissueBot(settings=settings, retriever=retriever, reader=reader, runner=runner,
+                       announce_state=announce_state, leases=services.leases(), record=record, features=FEATURES)
     try:
         yield bot
     finally:

@@ -55,11 +55,17 @@ class Services:
             return ServerAnnounceState(self.records())
         return AnnounceState(self.settings.announce_state_path)
 
-    def question_record(self) -> QuestionRecord | None:
+    def question_record(self, retriever: Retriever | None = None) -> QuestionRecord | None:
         """The record of readers' questions (one for the whole bot, every way of asking writes to it), in the
-        data folder; None when ``[feedback] enabled = false``: then no file is made."""
+        data folder; None when ``[feedback] enabled = false``: then no file is made. With the ``retriever`` that
+        answers them, each question keeps the vector its search made (``bot gaps`` groups by it)."""
         s = self.settings
-        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days) if s.feedback.enabled else None
+        if not s.feedback.enabled:
+            return None
+        if retriever is None:
+            return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days)
+        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=retriever.vector_of,
+                              model=retriever.embedder.identity)
 
     def close(self) -> None:
         self.catalog.close()
@@ -85,6 +91,13 @@ def open_announce_state(settings: Settings, services: Services | None = None) ->
     return AnnounceState(settings.announce_state_path)
 
 
+def embedder_for(settings: Settings) -> Embedder:
+    """The configured embedding model (loaded on first use): the index's, and anything that compares with it."""
+    return Embedder(settings.embedding.model, batch_size=settings.embedding.batch_size,
+                    threads=settings.embedding.threads or None, backend=settings.embedding.backend,
+                    export_dir=settings.export_dir)
+
+
 def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, threaded: bool = False,
                    embedder: Embedder | None = None, reader: bool = False) -> Services:
     """Take the data folder (embedded store: one writer, or readers side by side) and wire the services.
@@ -94,11 +107,7 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     ``lock_wait``: seconds to wait for the data folder, or for the server's writer lease.
     """
     url = settings.chroma.url
-    embedder = embedder or Embedder(
-        settings.embedding.model, batch_size=settings.embedding.batch_size,
-        threads=settings.embedding.threads or None, backend=settings.embedding.backend,
-        export_dir=settings.export_dir,
-    )
+    embedder = embedder or embedder_for(settings)
 
     @functools.cache
     def open_store() -> VectorStore:

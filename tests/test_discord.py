@@ -37,7 +37,7 @@ def test_commands_are_registered_with_admin_only_reindex(tmp_path, samples, embe
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:
             cmds = {c["name"]: c for c in r.server.commands[None]}
-            assert set(cmds) == {"ask", "reindex", "status", "Search back issues"}
+            assert set(cmds) == {"ask", "reindex", "status", "gaps", "Search back issues"}
             assert cmds["reindex"]["default_member_permissions"] == "8"  # ADMINISTRATOR
             ask_opts = {o["name"]: o for o in cmds["ask"]["options"]}
             assert ask_opts["question"]["required"] and ask_opts["issue"]["autocomplete"]

@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import time
 
+import numpy as np
 import pytest
 
 from bot.cli import main
@@ -42,6 +43,10 @@ def test_ask_records_one_row_with_a_hashed_reader_and_no_match_flagged(tmp_path,
         assert user_id.encode() not in path.read_bytes()
     assert len(reader) == 64
     assert stat.S_IMODE((tmp_path / "data" / KEY_NAME).stat().st_mode) == 0o600
+    # the vector its search made is kept with it (bot gaps groups by it), under the model's name
+    (model, blob), = db.execute("SELECT model, vector FROM question_vectors").fetchall()
+    assert model == embedder.identity
+    assert float(np.frombuffer(blob, dtype=np.float32) @ embedder.encode_query(NO_MATCH_QUESTION)) > 0.999
 
 
 @pytest.mark.discord
@@ -60,7 +65,8 @@ def test_raw_id_never_written_and_migrations_recorded(tmp_path):
     record.close()
     assert b"123456789012345678" not in (tmp_path / FILE_NAME).read_bytes()
     db = sqlite3.connect(tmp_path / FILE_NAME)
-    assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions"]
+    assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions", "m002_weak",
+                                                                        "m003_question_vectors"]
     assert db.execute("SELECT count(*) FROM votes").fetchone() == (0,)
 
 
@@ -175,3 +181,40 @@ def test_a_direct_message_and_its_follow_up_each_leave_one_row(tmp_path, samples
             await s.answer_to((await s.say(dm, "who released it?", user=reader, reply_to=answer["id"]))["id"])
     asyncio.run(scenario())
     assert _rows(tmp_path) == [("dm", "what is layer skip"), ("reply", "who released it?")]
+
+
+def test_a_record_from_before_weak_matches_gets_them_from_its_scores(tmp_path):
+    """m002: rows kept before weak matches were recorded are judged from the first score they kept."""
+    from bot.feedback.record import m001_questions
+    from index.store.migrations import Migrations
+
+    db = sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)
+    old = Migrations()
+    old(m001_questions)
+    old.apply(db)
+    for question, score, no_match in (("How do diffusion models draw pictures?", 0.31, 0),
+                                      ("How does speculative decoding work?", 0.69, 0),
+                                      ("What did Zorblax-9 announce?", 0.2, 1)):
+        db.execute("INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match)"
+                   " VALUES (?, 'ask', 'r', ?, '{}', ?, ?)",
+                   (time.time(), question, f'[{{"source": "s", "path": "p", "heading": "h", "score": {score}}}]',
+                    no_match))
+    db.close()
+    QuestionRecord(tmp_path, keep_days=180).close()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert dict(db.execute("SELECT question, weak FROM questions")) == {
+        "How do diffusion models draw pictures?": 1, "How does speculative decoding work?": 0,
+        "What did Zorblax-9 announce?": 0}
+
+
+def test_a_forgotten_or_pruned_question_takes_its_vector_with_it(tmp_path, embedder):
+    record = QuestionRecord(tmp_path, keep_days=30, vector_of=embedder.encode_query, model=embedder.identity)
+    now = time.time()
+    record.add("ask", 111, "How do diffusion models draw?", Filters(), _answer(), now=now)
+    record.add("ask", 222, "What is the EU AI Act?", Filters(), _answer(), now=now - 31 * 86400)
+    record.add("ask", 333, "Who wrote this?", Filters(), _answer(), now=now)
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    assert db.execute("SELECT count(*) FROM question_vectors").fetchone() == (3,)
+    assert record.forget(111) == 1 and record.prune(now) == 1
+    record.close()
+    assert db.execute("SELECT count(*) FROM question_vectors").fetchone() == (1,)

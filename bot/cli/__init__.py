@@ -40,7 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--mark-all-announced", action="store_true",
                        help="record every indexed issue as announced without posting (a migration)")
 
-    g = sub.add_parser("gaps", help="what readers asked that found no match; forget a reader")
+    g = sub.add_parser("gaps", help="what readers asked that the archive did not answer, by topic; forget a reader")
+    g.add_argument("--since", metavar="YYYY-MM-DD", help="only questions asked from this day on (UTC)")
+    g.add_argument("--until", metavar="YYYY-MM-DD", help="only questions asked up to this day (UTC, included)")
+    g.add_argument("--json", action="store_true", help="machine-readable output")
     g.add_argument("--forget-user", type=int, metavar="ID", help="delete every record of this Discord user")
 
     a = sub.add_parser("ask", help="answer a question from the indexed issues")
@@ -110,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gaps":
             from bot.cli.gaps import run_gaps
 
-            return run_gaps(settings, forget_user=args.forget_user)
+            return run_gaps(settings, forget_user=args.forget_user, since=args.since, until=args.until,
+                            as_json=args.json)
         if args.command == "ask":
             from bot.cli.ask import run_ask
 

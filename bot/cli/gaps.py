@@ -1,22 +1,42 @@
-"""`bot gaps`: the questions that found no match (clustering comes later); `--forget-user ID` forgets a reader."""
+"""`bot gaps`: what readers asked that the archive did not answer, grouped by meaning; `--forget-user ID`."""
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 from bot.feedback.record import FILE_NAME, QuestionRecord
+from bot.feedback.render import render_json, render_text
+from bot.feedback.report import Report, build_report, period_bounds
 from bot.settings import Settings
+from index.embedding.model import Embedder
 
 
-def run_gaps(settings: Settings, *, forget_user: int | None) -> int:
+def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str | None = None,
+             until: str | None = None, as_json: bool = False, embedder: Embedder | None = None,
+             stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    first, last, start, end = period_bounds(since, until)
     if not (settings.data_dir / FILE_NAME).exists():
-        print("0 questions recorded" if forget_user is None else f"forgot 0 questions of user {forget_user}")
+        if forget_user is not None:
+            print(f"forgot 0 questions of user {forget_user}", file=out)
+        else:
+            empty = Report(0, 0, (), ())
+            print(render_json(empty, first, last) if as_json else render_text(empty, first, last), file=out)
         return 0
     record = QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
     try:
         if forget_user is not None:
-            print(f"forgot {record.forget(forget_user)} questions of user {forget_user}")
+            print(f"forgot {record.forget(forget_user)} questions of user {forget_user}", file=out)
             return 0
-        for when, question in record.no_matches():
-            print(f"{when}  {question}")
+        if embedder is None:
+            from bot.services import embedder_for
+
+            embedder = embedder_for(settings)  # loaded only if some question has no vector kept yet
+        model = embedder
+        report = build_report(record.entries(start, end),
+                              lambda entries: record.vectors(entries, model.identity, model.encode))
     finally:
         record.close()
+    print(render_json(report, first, last) if as_json else render_text(report, first, last), file=out)
     return 0

@@ -1,8 +1,12 @@
-"""The question record: each question, what it was offered, and whether it was a no-match, in SQLite.
+"""The question record: each question, what it was offered, and whether it was a no-match or weak, in SQLite.
 
 Readers are kept only as an HMAC-SHA256 of their id under a per-installation secret (``feedback.key``,
 mode 0600, beside the file): the raw id is never written. Rows older than ``keep_days`` are pruned at
 open and at most daily on write. Recording never breaks an answer: a failure is logged once.
+
+A question's vector (for grouping them by meaning, ``bot gaps``) is kept beside it under the name of the model
+that made it: when it is asked, the one its search just made (``vector_of``: never a second encoding), else
+once ``bot gaps`` first needs it. It goes with the question when that is pruned or its reader forgotten.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from index.search.retriever import Answer, Filters
 from index.store.migrations import Migrations, run_script
@@ -46,6 +55,45 @@ CREATE TABLE votes (
 """)
 
 
+@STEPS
+def m002_weak(db: sqlite3.Connection) -> None:
+    """A weak match: passed the no-match judge, but its first section is far (bot.feedback.weak). Old rows are
+    judged from the scores they kept."""
+    db.execute("ALTER TABLE questions ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
+    from bot.feedback.weak import first_score_is_weak
+
+    rows = db.execute("SELECT id, question, offered FROM questions WHERE no_match = 0").fetchall()
+    for qid, question, offered in rows:
+        results = json.loads(offered)
+        if results and first_score_is_weak(question, float(results[0]["score"])):
+            db.execute("UPDATE questions SET weak = 1 WHERE id = ?", (qid,))
+
+
+@STEPS
+def m003_question_vectors(db: sqlite3.Connection) -> None:
+    run_script(db, """
+CREATE TABLE question_vectors (
+    question_id INTEGER PRIMARY KEY REFERENCES questions (id) ON DELETE CASCADE,
+    model TEXT NOT NULL, vector BLOB NOT NULL
+);
+""")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded question as ``bot gaps`` reads it."""
+
+    id: int
+    asked_at: float
+    question: str
+    no_match: bool
+    weak: bool
+    reason: str
+    offered: tuple[dict[str, Any], ...]  # source, path, heading, score of each section offered, best first
+    up: int  # 👍 votes
+    down: int  # 👎 votes
+
+
 def _secret(data_dir: Path) -> bytes:
     path = data_dir / KEY_NAME
     try:
@@ -62,14 +110,31 @@ def _secret(data_dir: Path) -> bytes:
     return key
 
 
+def encoded_text(question: str) -> str:
+    """What of a question is encoded to compare it with others: its words as the search read them."""
+    from index.search.query import read_question  # here: bot gaps, reading kept vectors, needs no keyword search
+
+    return read_question(question).text or question
+
+
 class QuestionRecord:
-    def __init__(self, data_dir: Path, *, keep_days: int) -> None:
+    def __init__(self, data_dir: Path, *, keep_days: int,
+                 vector_of: Callable[[str], np.ndarray | None] | None = None, model: str = "") -> None:
+        """``vector_of``: the vector a search just made for a question's :func:`encoded_text`, or None (then it
+        is encoded when first needed); ``model`` names the model that made it."""
+        if vector_of is not None and not model:
+            raise ValueError("vector_of needs the name of its model")
+        self._vector_of = vector_of
+        self._model = model
         data_dir.mkdir(parents=True, exist_ok=True)
         self._key = _secret(data_dir)
         self.keep_days = keep_days
         self._lock = threading.Lock()
         self._db = sqlite3.connect(data_dir / FILE_NAME, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA foreign_keys = ON")
+        # as the catalog: the bot writes while `bot gaps` reads, and a question costs no sync of its own
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         STEPS.apply(self._db)
         self._pruned = 0.0
         self._warned = False
@@ -88,6 +153,8 @@ class QuestionRecord:
     def add(self, entry: str, user_id: int, question: str, filters: Filters, answer: Answer,
             now: float | None = None) -> None:
         """Record one question; never raises (a failure is logged once, the answer goes on)."""
+        from bot.feedback.weak import weak_match
+
         try:
             now = time.time() if now is None else now
             if now - self._pruned >= PRUNE_EVERY:
@@ -96,10 +163,16 @@ class QuestionRecord:
                                    "score": round(r.score, 4)} for r in answer.results])
             with self._lock:
                 self._db.execute(
-                    "INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match, reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match, reason,"
+                    " weak) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (now, entry, self.reader(user_id), question, filters.to_json(), offered, int(answer.no_match),
-                     answer.reason))
+                     answer.reason, int(weak_match(question, answer))))
+            vector = self._vector_of(encoded_text(question)) if self._vector_of is not None else None
+            if vector is not None:
+                with self._lock:
+                    self._db.execute("INSERT INTO question_vectors (question_id, model, vector) VALUES"
+                                     " (last_insert_rowid(), ?, ?)",
+                                     (self._model, np.asarray(vector, dtype=np.float32).tobytes()))
         except Exception as exc:
             if not self._warned:
                 log.warning("cannot record a question (answers go on): %s", exc)
@@ -117,6 +190,52 @@ class QuestionRecord:
             rows = self._db.execute("SELECT asked_at, question FROM questions WHERE no_match = 1 ORDER BY asked_at")
             return [(dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds"), q)
                     for t, q in rows]
+
+    def entries(self, since: float | None = None, until: float | None = None) -> list[Entry]:
+        """The questions asked from ``since`` up to before ``until`` (POSIX times; None: no bound), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT q.id, q.asked_at, q.question, q.no_match, q.weak, q.reason, q.offered,"
+                " (SELECT count(*) FROM votes v WHERE v.question_id = q.id AND v.vote > 0),"
+                " (SELECT count(*) FROM votes v WHERE v.question_id = q.id AND v.vote < 0)"
+                " FROM questions q WHERE q.asked_at >= ? AND q.asked_at < ? ORDER BY q.asked_at, q.id",
+                (since if since is not None else float("-inf"), until if until is not None else float("inf")),
+            ).fetchall()
+        return [Entry(qid, t, q, bool(nm), bool(wk), reason, tuple(json.loads(offered)), up, down)
+                for qid, t, q, nm, wk, reason, offered, up, down in rows]
+
+    def vectors(self, entries: Sequence[Entry], model: str, encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The questions' vectors, one row per entry: those kept under ``model``, the rest encoded now and kept."""
+        ids = [e.id for e in entries]
+        kept: dict[int, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for qid, blob in self._db.execute(
+                        f"SELECT question_id, vector FROM question_vectors WHERE model = ? AND question_id IN ({marks})",
+                        (model, *part)):
+                    kept[qid] = np.frombuffer(blob, dtype=np.float32)
+        missing = [e for e in entries if e.id not in kept]
+        if missing:
+            texts = {e.id: encoded_text(e.question) for e in missing}
+            distinct = list(dict.fromkeys(texts.values()))
+            log.info("encoding %d questions not encoded before", len(distinct))
+            by_text = dict(zip(distinct, np.asarray(encode(distinct), dtype=np.float32), strict=True))
+            with self._lock:
+                self._db.execute("BEGIN")
+                try:
+                    for e in missing:
+                        kept[e.id] = by_text[texts[e.id]]
+                        self._db.execute("INSERT OR REPLACE INTO question_vectors (question_id, model, vector)"
+                                         " VALUES (?, ?, ?)", (e.id, model, kept[e.id].tobytes()))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        if not entries:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([kept[i] for i in ids])
 
     def close(self) -> None:
         with self._lock:

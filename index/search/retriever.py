@@ -332,6 +332,12 @@ class Retriever:
             return [sims[x] for x in texts]  # make_snippet asks about tied_sentences' sentences: both use _ties
         return closeness
 
+    def vector_of(self, text: str) -> np.ndarray | None:
+        """The vector the last search encoded, when it was for ``text`` (a question as read: ``Query.text``); never
+        encodes. For the question record, which keeps it to group questions by meaning."""
+        last = self._last_query
+        return last[1] if last is not None and last[0] == text else None
+
     def _query_vector(self, question: str) -> np.ndarray:
         """The question's vector: the one its rankings made when they were the last encoded, else a new one."""
         last = self._last_query

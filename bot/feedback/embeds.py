@@ -1,0 +1,85 @@
+"""The coverage-gaps report as one Discord embed (``/gaps``), within Discord's limits. Pure.
+
+One field per group, biggest first, then the most-asked topics answered well; when the embed's 6000
+characters run out, a last field says how many groups are left out and where to see them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import discord
+
+from bot.discord_text import (
+    COLOR,
+    DESCRIPTION_MAX,
+    FIELD_NAME_MAX,
+    FIELD_VALUE_MAX,
+    TITLE_MAX,
+    TOTAL_MAX,
+    clip,
+    escape,
+)
+from bot.feedback.render import period
+from bot.feedback.report import Report, Topic
+
+FIELDS_MAX = 25  # https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+EXAMPLE_MAX = 200  # one example question, of a field value's 1024
+RESERVE = 200  # of the 6000 characters: room for the last field saying what was left out
+_WHY = (("no_match", "no match"), ("weak", "weak"), ("thumbs_down", "👎"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _examples(t: Topic) -> list[str]:
+    return [f"• “{escape(clip(q, EXAMPLE_MAX))}”" for q in t.examples]
+
+
+def _gap_field(n: int, t: Topic) -> tuple[str, str]:
+    why = ", ".join(f"{label} {t.why[k]}" for k, label in _WHY if t.why.get(k))
+    lines = _examples(t)
+    if t.closest:
+        c = t.closest
+        lines.append(f"closest: {escape(str(c['path']))} › {escape(str(c['heading']))} ({float(c['score']):.2f})")
+    return clip(f"{n}. {_plural(t.count, 'question')} ({why})", FIELD_NAME_MAX), _value(lines)
+
+
+def _answered_field(n: int, t: Topic) -> tuple[str, str]:
+    issues = ", ".join(f"{escape(path)} ({count})" for _source, path, count in t.issues)
+    return (clip(f"Answered well {n}. {_plural(t.count, 'question')}", FIELD_NAME_MAX),
+            _value([*_examples(t), f"by {issues}"]))
+
+
+def _value(lines: list[str]) -> str:
+    """Whole lines up to a field value's limit (an escaped line is never cut inside an escape)."""
+    kept: list[str] = []
+    for line in lines:
+        if len("\n".join([*kept, line])) > FIELD_VALUE_MAX:
+            break
+        kept.append(line)
+    return "\n".join(kept) or "…"
+
+
+def gaps_embed(report: Report, since: dt.date | None = None, until: dt.date | None = None) -> discord.Embed:
+    when = period(since, until)
+    title = clip(f"Coverage gaps {when}", TITLE_MAX)
+    if not report.questions:
+        return discord.Embed(title=title, description=f"No questions recorded {when}.", color=COLOR)
+    description = clip(f"{report.questions} asked, {report.gap_questions} not answered well"
+                       f"{' — biggest group first' if report.gaps else '; every question found a good match'}.",
+                       DESCRIPTION_MAX)
+    embed = discord.Embed(title=title, description=description, color=COLOR)
+    used = len(title) + len(description)
+    fields = [_gap_field(n, t) for n, t in enumerate(report.gaps, 1)]
+    fields += [_answered_field(n, t) for n, t in enumerate(report.answered, 1)]
+    for shown, (name, value) in enumerate(fields):
+        if shown == FIELDS_MAX - 1 or used + len(name) + len(value) > TOTAL_MAX - RESERVE:
+            left = len(fields) - shown
+            name, value = "More", f"{_plural(left, 'more group')}: `bot gaps` on the host shows them all."
+            embed.add_field(name=name, value=value, inline=False)
+            break
+        embed.add_field(name=name, value=value, inline=False)
+        used += len(name) + len(value)
+    return embed
