@@ -56,12 +56,21 @@ def encode(term: str) -> str:
     return urllib.parse.quote(term, safe="").replace("-", "%2D")
 
 
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
 def _starts(page: str, term: str) -> list[int]:
+    """Where ``term`` (case folded) starts in ``page`` with no word character just before or just after it."""
     folded = term.casefold()
-    if folded not in page:  # the common case, at C speed
-        return []
-    pattern = r"(?<!\w)" + re.escape(folded) + r"(?!\w)"
-    return [m.start() for m in re.finditer(pattern, page)]
+    out: list[int] = []
+    i = page.find(folded) if folded else -1
+    while i != -1:  # str.find runs at C speed; a regex with look-arounds was most of the cost
+        end = i + len(folded)
+        if (i == 0 or not _word_char(page[i - 1])) and (end == len(page) or not _word_char(page[end])):
+            out.append(i)
+        i = page.find(folded, i + 1)
+    return out
 
 
 def occurrences(page: str, term: str) -> int:
