@@ -52,6 +52,9 @@ class SourceSettings(_Section):
     announce_channel_id: int | None = Field(default=None, ge=1)
     announce_role_id: int | None = Field(default=None, ge=1)
     crosspost: bool = False
+    # a feed is fetched at most this often by the running bot (`bot reindex` and /reindex fetch it at once);
+    # 0: at every refresh of the index ([index] refresh_seconds)
+    check_seconds: float = Field(default=300.0, ge=0, le=86400)
 
     @field_validator("base_url")
     @classmethod

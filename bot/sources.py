@@ -24,7 +24,8 @@ class SourceSync:
             if s.export is not None:
                 self.exports[s.name] = (s.export, settings.feed_root(s.name), s.base_url)
             if s.feed:
-                feed = FeedSource(name=s.name, url=s.feed, max_bytes=int(settings.index.max_feed_mb * 1_000_000))
+                feed = FeedSource(name=s.name, url=s.feed, max_bytes=int(settings.index.max_feed_mb * 1_000_000),
+                                  check_seconds=s.check_seconds)
                 self.feeds[s.name] = FeedMirror(feed, settings.feed_root(s.name))
             if not s.git:
                 continue

@@ -39,6 +39,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
         self.redirects: dict[str, tuple[int, str]] = {}
+        self.refusals: dict[str, tuple[int, dict[str, str]]] = {}  # path -> (status, headers), e.g. a 429
         self.hits: list[Hit] = []
         self.gzip = True
         server = self
@@ -82,6 +83,15 @@ class FeedServer:
             self.hits.append(Hit(h.path, code, 0, headers))  # recorded before the client can see the answer
             h.send_response(code)
             h.send_header("Location", target)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        if h.path in self.refusals:
+            code, extra = self.refusals[h.path]
+            self.hits.append(Hit(h.path, code, 0, headers))
+            h.send_response(code)
+            for name, value in extra.items():
+                h.send_header(name, value)
             h.send_header("Content-Length", "0")
             h.end_headers()
             return

@@ -52,7 +52,8 @@ def test_a_new_feed_entry_is_announced_once_and_the_first_fetch_floods_nothing(t
     feed = f"feed+{server.url('/feed.xml')}"
 
     async def scenario():
-        async with announcing(tmp_path, feed, embedder) as (discord, _r, cog):
+        # check_seconds = 0: the feed is fetched at every tick (by default at most every 300 s)
+        async with announcing(tmp_path, feed, embedder, more="check_seconds = 0\n") as (discord, _r, cog):
             await cog.tick()
             await cog.tick()
             assert posts(discord, discord.channel_id) == []  # the entries there at first start are not announced

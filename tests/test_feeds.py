@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import time
 
@@ -202,3 +203,37 @@ def test_a_feed_server_that_never_answers_times_out():
         with pytest.raises(FetchError, match="timed out"):
             fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/feed.xml", timeout=0.5)
         assert time.monotonic() - started < 5
+
+
+def test_a_feed_is_fetched_no_more_often_than_asked_and_a_servers_retry_after_is_obeyed(tmp_path, server):
+    server.put("/feed.xml", rss2([Entry(1)]))
+    clock = [time.time()]
+    m = FeedMirror(FeedSource("weekly", server.url("/feed.xml"), check_seconds=300), tmp_path / "feeds" / "weekly",
+                   clock=lambda: clock[0])
+    hits = lambda: len(server.hits_for("/feed.xml"))  # noqa: E731
+    assert m.sync().error == "" and hits() == 1
+    clock[0] += 299
+    m.sync()
+    assert hits() == 1  # too soon for the interval
+    m.sync(force=True)
+    assert hits() == 2  # `bot reindex` and /reindex fetch at once
+    clock[0] += 301
+    m.sync()
+    assert hits() == 3
+    server.refusals["/feed.xml"] = (429, {"Retry-After": "7200"})
+    clock[0] += 301
+    st = m.sync()
+    assert hits() == 4 and st.failures == 1 and "asks to wait 7200 s" in st.error
+    assert st.next_attempt == pytest.approx(clock[0] + 7200)  # not our own 30 s backoff
+    clock[0] += 3600
+    m.sync()
+    assert hits() == 4
+    later = email.utils.formatdate(time.time() + 5400, usegmt=True)  # the HTTP-date form
+    server.refusals["/feed.xml"] = (503, {"Retry-After": later})
+    clock[0] += 3601
+    st = m.sync()
+    assert st.failures == 2 and st.next_attempt == pytest.approx(clock[0] + 5400, abs=5)
+    del server.refusals["/feed.xml"]
+    clock[0] += 5401
+    st = m.sync()
+    assert st.error == "" and st.failures == 0 and st.next_attempt == pytest.approx(clock[0] + 300)

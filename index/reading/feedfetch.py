@@ -8,6 +8,7 @@ unpack to gigabytes), or when the whole transfer outlasts its deadline.
 
 from __future__ import annotations
 
+import email.utils
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +22,26 @@ _PIECE = 64 * 1024
 
 
 class FetchError(Unavailable):
-    """The feed could not be fetched; the message says why, plainly."""
+    """The feed could not be fetched; the message says why, plainly. ``retry_after``: the seconds the server
+    asked to be left alone for (``Retry-After`` on a 429 or 503), else None."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds from ``now`` that a ``Retry-After`` header asks for (delay-seconds or an HTTP-date), else None."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 @dataclass(frozen=True)
@@ -57,7 +77,9 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "", max_bytes: int =
         if exc.code == 304:
             return Fetched(304, exc.geturl() or url, b"", "", exc.headers.get("ETag", "") or etag,
                            exc.headers.get("Last-Modified", "") or last_modified, 0)
-        raise FetchError(f"the server answered HTTP {exc.code} {exc.reason}") from None
+        wait = retry_after(exc.headers.get("Retry-After"), time.time()) if exc.code in (429, 503) else None
+        asked = f"; it asks to wait {wait:.0f} s" if wait is not None else ""
+        raise FetchError(f"the server answered HTTP {exc.code} {exc.reason}{asked}", retry_after=wait) from None
     except urllib.error.URLError as exc:
         raise FetchError(f"cannot reach the feed ({exc.reason})") from None
     except (TimeoutError, OSError, ValueError) as exc:

@@ -32,6 +32,8 @@ from index.reading.exports import export_state
 from index.reading.feedfetch import FetchError, fetch
 from index.reading.syncstate import read_state, retry_delay, write_state
 
+MAX_RETRY_AFTER = 86400.0  # a server's Retry-After is honoured up to a day
+
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +59,7 @@ class FeedSource:
     url: str
     max_bytes: int = 20_000_000
     timeout: float = 30.0
+    check_seconds: float = 0.0  # after a fetch, the next one no sooner (forced syncs aside); 0: every sync
 
 
 class FeedError(FetchError):
@@ -180,14 +183,17 @@ class FeedMirror:
         except FetchError as exc:
             state.failures += 1
             state.error = str(exc)
-            state.next_attempt = self.clock() + retry_delay(state.failures)
+            # the server's Retry-After wins over our own backoff when it asks for longer (up to a day)
+            wait = max(retry_delay(state.failures), min(exc.retry_after or 0.0, MAX_RETRY_AFTER))
+            state.next_attempt = self.clock() + wait
             self._save(state)
             log.warning("%s: %s; keeping the %d entries stored", self.source.name, state.error, self._count())
             return state
         state.url, state.status, state.transferred = got.url, got.status, got.transferred
         state.etag, state.last_modified = got.etag, got.last_modified
         state.fetched_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        state.error, state.failures, state.next_attempt = "", 0, 0.0
+        state.error, state.failures = "", 0
+        state.next_attempt = self.clock() + self.source.check_seconds if self.source.check_seconds else 0.0
         state.stored = self._count()
         self._save(state)
         return state
