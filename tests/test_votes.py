@@ -78,6 +78,11 @@ def test_votes_are_kept_per_reader_changed_through_the_modal_and_survive_a_resta
                 assert noted(await press_button(server, answer, "👍", other))
                 opened = await press_button(server, answer, "👎", other)
                 assert opened.response_type == 9
+                # an answer to a mention has them too, voting on that question
+                me = f"<@{server.app_id}>"
+                mention = await server.answer_to((await server.say(server.channel_id, f"{me} what is fineweb",
+                                                                   user=other))["id"])
+                assert noted(await press_button(server, mention, "👍", asker))
                 # nobody else sees any of it: the answer is as it was
                 assert json.dumps({k: server.any_message(answer["id"])[k]
                                    for k in ("content", "embeds", "components")}) == before
@@ -96,11 +101,14 @@ def test_votes_are_kept_per_reader_changed_through_the_modal_and_survive_a_resta
     asker, other, _late = run(scenario())
     record = QuestionRecord(data, keep_days=180)
     try:
-        (qid,) = sqlite3.connect(data / FILE_NAME).execute("SELECT id FROM questions WHERE question = ?",
-                                                           (QUESTION,)).fetchone()
+        db = sqlite3.connect(data / FILE_NAME)
+        (qid,) = db.execute("SELECT id FROM questions WHERE question = ?", (QUESTION,)).fetchone()
+        (mentioned,) = db.execute("SELECT id FROM questions WHERE entry = 'mention'").fetchone()
+        db.close()
         kept = votes(data)
-        assert kept == [(qid, record.reader(int(asker["id"])), DOWN, "out_of_date", note),
-                        (qid, record.reader(int(other["id"])), DOWN, "wrong_issue", "")]
+        assert sorted(kept) == sorted([(qid, record.reader(int(asker["id"])), DOWN, "out_of_date", note),
+                                       (qid, record.reader(int(other["id"])), DOWN, "wrong_issue", ""),
+                                       (mentioned, record.reader(int(asker["id"])), UP, "", "")])
         assert not any(asker["id"] in row[1] or other["id"] in row[1] for row in kept)  # only a keyed hash
     finally:
         record.close()
@@ -110,7 +118,7 @@ def test_votes_are_kept_per_reader_changed_through_the_modal_and_survive_a_resta
     assert main(["--config", str(cfg), "gaps", "--json"]) == 0
     gaps = json.loads(capsys.readouterr().out)["gaps"]
     assert any(QUESTION in g["examples"] and g["why"]["thumbs_down"] == 1 for g in gaps), gaps
-    # forgetting a reader takes their vote and their note; the asker's stay
+    # forgetting a reader takes their votes and notes, and their question with the votes on it; the asker's 👎 stays
     assert main(["--config", str(cfg), "gaps", "--forget-user", other["id"]]) == 0
     capsys.readouterr()
     assert [(v[2], v[4]) for v in votes(data)] == [(DOWN, note)]
