@@ -116,8 +116,14 @@ def test_votes_are_kept_per_reader_changed_through_the_modal_and_survive_a_resta
     # `bot gaps` counts the answered question with a 👎 among what the archive did not answer well
     cfg = tmp_path / "bot.toml"
     assert main(["--config", str(cfg), "gaps", "--json"]) == 0
-    gaps = json.loads(capsys.readouterr().out)["gaps"]
-    assert any(QUESTION in g["examples"] and g["why"]["thumbs_down"] == 1 for g in gaps), gaps
+    report = json.loads(capsys.readouterr().out)
+    assert any(QUESTION in g["examples"] and g["why"]["thumbs_down"] == 1 for g in report["gaps"]), report["gaps"]
+    # and what readers said with it, for the author: the reason and the note, word for word, no reader
+    assert report["thumbs_down"] == [{"question": QUESTION, "why": "out_of_date", "note": note},
+                                     {"question": QUESTION, "why": "wrong_issue", "note": ""}]
+    assert main(["--config", str(cfg), "gaps"]) == 0
+    text = capsys.readouterr().out
+    assert "What readers said with 👎" in text and f"“{note}”" in text and "It is out of date" in text
     # forgetting a reader takes their votes and notes, and their question with the votes on it; the asker's 👎 stays
     assert main(["--config", str(cfg), "gaps", "--forget-user", other["id"]]) == 0
     capsys.readouterr()

@@ -219,6 +219,17 @@ class QuestionRecord:
                 return False
         return True
 
+    def thumbs_down(self, since: float | None = None, until: float | None = None) -> list[tuple[str, str, str]]:
+        """Each 👎 on a question asked from ``since`` up to before ``until``: the question, the reason, the note;
+        oldest question first. No reader, hashed or not: this is what the author reads."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT q.question, v.why, v.note FROM votes v JOIN questions q ON q.id = v.question_id"
+                " WHERE v.vote < 0 AND q.asked_at >= ? AND q.asked_at < ? ORDER BY q.asked_at, q.id, v.at",
+                (since if since is not None else float("-inf"), until if until is not None else float("inf")),
+            ).fetchall()
+        return [(q, why, note) for q, why, note in rows]
+
     def vote_of(self, question_id: int, user_id: int) -> Vote | None:
         """This reader's vote on the question, if any."""
         with self._lock:

@@ -80,3 +80,19 @@ def submitted(components: list[dict[str, Any]]) -> tuple[str, str]:
 
 def reason_label(why: str) -> str:
     return dict(REASONS).get(why, why)
+
+
+def notes_text(downs: list[tuple[str, str, str]]) -> str:
+    """What readers said with 👎 (question, reason, note each), for `bot gaps`: "" when nothing was said."""
+    if not downs:
+        return ""
+    lines = ["What readers said with 👎:"]
+    for question, why, note in downs:
+        lines.append(f"  “{question}”: {reason_label(why) if why else 'no reason given'}")
+        if note:
+            lines.append(f"       “{note}”")
+    return "\n".join(lines)
+
+
+def notes_json(downs: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"question": q, "why": why, "note": note} for q, why, note in downs]
