@@ -66,7 +66,7 @@ def test_raw_id_never_written_and_migrations_recorded(tmp_path):
     assert b"123456789012345678" not in (tmp_path / FILE_NAME).read_bytes()
     db = sqlite3.connect(tmp_path / FILE_NAME)
     assert [r[0] for r in db.execute("SELECT name FROM _migrations")] == ["m001_questions", "m002_weak",
-                                                                        "m003_question_vectors"]
+                                                                        "m003_question_vectors", "m004_vote_reasons"]
     assert db.execute("SELECT count(*) FROM votes").fetchone() == (0,)
 
 

@@ -22,7 +22,14 @@ async def setup(bot: BackissueBot) -> None:
     from bot.ask.buttons import DYNAMIC_ITEMS, AnswerButtons
     from bot.converse.state import open_conversations
 
-    buttons = AnswerButtons(bot.retriever, await asyncio.to_thread(open_conversations, s.data_dir), bot.limit)
+    store = await asyncio.to_thread(open_conversations, s.data_dir)
+    votes = None
+    if bot.record is not None:  # [feedback] enabled: 👍 / 👎 on every answer, kept in the question record
+        from bot.feedback._vote_cog import AnswerVotes
+
+        votes = AnswerVotes(bot.record, store)
+        await bot.add_cog(votes)
+    buttons = AnswerButtons(bot.retriever, store, bot.limit, votes)
     await bot.add_cog(buttons)
     bot.add_dynamic_items(*DYNAMIC_ITEMS)  # a button pressed after a restart is found again by its custom_id
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,

@@ -82,8 +82,10 @@ class AskCog(commands.Cog):
         await interaction.response.defer(ephemeral=private, thinking=True)
         # a failing search reaches the command tree's error handler: it tells the reader and logs it once
         answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
+        question_id = None
         if self.record is not None:
-            await asyncio.to_thread(self.record.add, "ask", interaction.user.id, question, filters, answer)
+            question_id = await asyncio.to_thread(self.record.add, "ask", interaction.user.id, question, filters,
+                                                  answer)
         rendered = render_answer(answer)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
@@ -92,7 +94,7 @@ class AskCog(commands.Cog):
         if self.buttons is not None:
             view = await self.buttons.attach(answer, AnswerState(
                 question=question, filters=filters, per_page=results, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=private))
+                asker=interaction.user.id, private=private, question_id=question_id))
         await self._reply(interaction, rendered, view)
 
     async def _reply(self, interaction: discord.Interaction, rendered: Rendered,

@@ -1,4 +1,5 @@
-"""The buttons under answers, pressed: "More results" pages an answer, "Share to channel" posts a private one.
+"""The buttons under answers, pressed: "More results" pages an answer, "Share to channel" posts a private one,
+👍 / 👎 vote on it (handed to :mod:`bot.feedback._vote_cog`, with the answer's state).
 
 Restart-safe: each button is a discord.py dynamic item, found again from its ``custom_id``
 (``bot.ask.components``) by whichever process is running, and what it needs is read from the answer
@@ -12,15 +13,17 @@ import asyncio
 import dataclasses
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.ask.components import (
+    DOWN_TEMPLATE,
     LINK,
     MORE_TEMPLATE,
     SHARE_TEMPLATE,
+    UP_TEMPLATE,
     ButtonSpec,
     answer_buttons,
     public_rows,
@@ -33,6 +36,9 @@ from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
 from index.search.retriever import Answer, Retriever
 
+if TYPE_CHECKING:
+    from bot.feedback._vote_cog import AnswerVotes
+
 log = logging.getLogger(__name__)
 COG_NAME = "AnswerButtons"
 
@@ -41,6 +47,7 @@ EXPIRED = ("These buttons have expired: an answer keeps them for a day, and this
 NOT_YOURS_PAGE = "Only the reader who asked can page this private answer. Ask with `/ask` for your own."
 NOT_YOURS_SHARE = "Only the reader who asked can share this answer."
 ALREADY_SHARED = "This answer is already shared in the channel."
+NO_VOTES = "Votes on answers aren't kept here."
 UNAVAILABLE = "Sorry, these buttons are not available right now. Ask again with `/ask`."
 SEARCH_FAILED = "Sorry, something went wrong while searching. The server's log has the details."
 SHARE_FAILED = "Sorry, I couldn't share the answer in this channel (I may not be allowed to post here)."
@@ -76,7 +83,15 @@ class ShareButton(_AnswerButton, template=SHARE_TEMPLATE):
     action = "share"
 
 
-DYNAMIC_ITEMS: tuple[type[_AnswerButton], ...] = (MoreButton, ShareButton)
+class UpButton(_AnswerButton, template=UP_TEMPLATE):
+    action = "up"
+
+
+class DownButton(_AnswerButton, template=DOWN_TEMPLATE):
+    action = "down"
+
+
+DYNAMIC_ITEMS: tuple[type[_AnswerButton], ...] = (MoreButton, ShareButton, UpButton, DownButton)
 
 
 def to_view(rows: list[list[ButtonSpec]]) -> discord.ui.View:
@@ -107,10 +122,16 @@ def rows_of(message: discord.Message | None) -> list[list[ButtonSpec]]:
 class AnswerButtons(commands.Cog, name=COG_NAME):
     """Keeps what each answer's buttons need, and answers their presses."""
 
-    def __init__(self, retriever: Retriever, store: ConversationStore, limit: ReaderLimit) -> None:
+    def __init__(self, retriever: Retriever, store: ConversationStore, limit: ReaderLimit,
+                 votes: AnswerVotes | None = None) -> None:
+        """``votes``: where 👍 / 👎 presses go; None (``[feedback] enabled = false``): answers have no vote buttons."""
         self.retriever = retriever
         self.store = store
         self.limit = limit
+        self.votes = votes
+
+    def _votes(self, state: AnswerState) -> bool:
+        return self.votes is not None and state.question_id is not None
 
     async def cog_unload(self) -> None:
         self.store.close()
@@ -123,7 +144,8 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
                 answer_id = await asyncio.to_thread(self.store.keep_answer, state)
             except Exception:
                 log.exception("cannot record an answer's buttons")
-        return to_view(answer_buttons(answer, answer_id, private=state.private, paged=paged, shared=state.shared))
+        return to_view(answer_buttons(answer, answer_id, private=state.private, paged=paged, shared=state.shared,
+                                      votes=self._votes(state)))
 
     async def pressed(self, interaction: discord.Interaction[Any], action: str, answer_id: int) -> None:
         try:
@@ -134,6 +156,10 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
                 await self._more(interaction, state)
             elif action == "share":
                 await self._share(interaction, state)
+            elif action in ("up", "down") and self.votes is not None:
+                await self.votes.pressed(interaction, state, 1 if action == "up" else -1)
+            else:  # a vote button on an answer made while feedback was on
+                await _kindly(interaction, NO_VOTES)
         except discord.HTTPException as exc:
             log.warning("a button's answer was refused by Discord: %s", exc)
         except Exception:
@@ -159,7 +185,8 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
         shown = state.shown + len(rendered.embeds)
         if mine:
             await asyncio.to_thread(self.store.turn_page, state.id, shown)
-            view = to_view(answer_buttons(answer, state.id, private=state.private, paged=True, shared=state.shared))
+            view = to_view(answer_buttons(answer, state.id, private=state.private, paged=True, shared=state.shared,
+                                          votes=self._votes(state)))
         else:
             view = await self.attach(answer, dataclasses.replace(state, asker=interaction.user.id, private=True,
                                                                  shown=shown, shared=False), paged=True)

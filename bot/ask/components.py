@@ -1,6 +1,6 @@
 """The buttons under an answer, as plain data within Discord's limits. Pure: no network, no client.
 
-Row 1 holds the answer's own buttons ("More results", "Share to channel"; 👍/👎 later), row 2 link
+Row 1 holds the answer's own buttons ("More results", "Share to channel", 👍 and 👎), row 2 link
 buttons to the cited issues. Each button that does something names what it needs in its
 ``custom_id`` (``bi:<action>:<answer id>``, the id into the answer store), so it keeps working after
 a restart; the templates here are the ones the bot registers.
@@ -29,6 +29,9 @@ PRIMARY, SECONDARY, LINK = 1, 2, 5
 
 MORE_TEMPLATE = r"bi:more:(?P<answer>[0-9]{1,19})"
 SHARE_TEMPLATE = r"bi:share:(?P<answer>[0-9]{1,19})"
+UP_TEMPLATE = r"bi:up:(?P<answer>[0-9]{1,19})"
+DOWN_TEMPLATE = r"bi:down:(?P<answer>[0-9]{1,19})"
+UP_LABEL, DOWN_LABEL = "👍", "👎"
 
 
 def more_id(answer_id: int) -> str:
@@ -37,6 +40,14 @@ def more_id(answer_id: int) -> str:
 
 def share_id(answer_id: int) -> str:
     return f"bi:share:{answer_id}"
+
+
+def up_id(answer_id: int) -> str:
+    return f"bi:up:{answer_id}"
+
+
+def down_id(answer_id: int) -> str:
+    return f"bi:down:{answer_id}"
 
 
 @dataclass(frozen=True)
@@ -70,11 +81,12 @@ def issue_links(answer: Answer) -> list[ButtonSpec]:
 
 
 def answer_buttons(answer: Answer, answer_id: int | None, *, private: bool, paged: bool = False,
-                   shared: bool = False) -> list[list[ButtonSpec]]:
+                   shared: bool = False, votes: bool = False) -> list[list[ButtonSpec]]:
     """The rows of buttons under ``answer``; ``answer_id`` None when it has no record (its buttons could not work).
 
     "More results" only when a next page exists (shown disabled on the last page of an answer that was paged);
-    "Share to channel" only on a private answer (disabled once shared); issue links when the answer cites any.
+    "Share to channel" only on a private answer (disabled once shared); 👍 and 👎 when ``votes`` (the answer's
+    question is recorded); issue links when the answer cites any.
     """
     own: list[ButtonSpec] = []
     if answer_id is not None and answer.results:
@@ -85,6 +97,9 @@ def answer_buttons(answer: Answer, answer_id: int | None, *, private: bool, page
         if private:
             own.append(ButtonSpec("Shared" if shared else "Share to channel", SECONDARY, custom_id=share_id(answer_id),
                                   disabled=shared))
+        if votes:
+            own += [ButtonSpec(UP_LABEL, SECONDARY, custom_id=up_id(answer_id)),
+                    ButtonSpec(DOWN_LABEL, SECONDARY, custom_id=down_id(answer_id))]
     rows = [own] if own else []
     links = issue_links(answer)
     if links:
@@ -99,11 +114,12 @@ def shared_rows(rows: list[list[ButtonSpec]]) -> list[list[ButtonSpec]]:
 
 
 def public_rows(rows: list[list[ButtonSpec]], answer_id: int) -> list[list[ButtonSpec]]:
-    """The buttons of a shared copy: no share button, paging the copy's own record ``answer_id``."""
+    """The buttons of a shared copy: no share button, paging (and voting through) the copy's own record
+    ``answer_id``."""
     out: list[list[ButtonSpec]] = []
     for row in rows:
-        kept = [ButtonSpec(b.label, b.style, custom_id=more_id(answer_id), disabled=b.disabled)
-                if (b.custom_id or "").startswith("bi:more:") else b
+        kept = [ButtonSpec(b.label, b.style, custom_id=f"{b.custom_id.rsplit(':', 1)[0]}:{answer_id}",
+                           disabled=b.disabled) if b.custom_id is not None else b
                 for b in row if not (b.custom_id or "").startswith("bi:share:")]
         if kept:
             out.append(kept)

@@ -68,8 +68,10 @@ class MessageSearchCog(commands.Cog):
         filters = Filters()
         # a failing search reaches the command tree's error handler: it tells the reader and logs it once
         answer = await asyncio.to_thread(self.retriever.search, question, RESULTS, filters)
+        question_id = None
         if self.record is not None:
-            await asyncio.to_thread(self.record.add, ENTRY, interaction.user.id, question, filters, answer)
+            question_id = await asyncio.to_thread(self.record.add, ENTRY, interaction.user.id, question, filters,
+                                                  answer)
         rendered: Rendered = render_answer(answer)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
@@ -78,6 +80,6 @@ class MessageSearchCog(commands.Cog):
         if self.buttons is not None:
             view = await self.buttons.attach(answer, AnswerState(
                 question=question, filters=filters, per_page=RESULTS, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=True))
+                asker=interaction.user.id, private=True, question_id=question_id))
         await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
                                                  allowed_mentions=NO_PINGS)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TextIO
 
 from bot.feedback.record import FILE_NAME, QuestionRecord
-from bot.feedback.render import render_json, render_text
+from bot.feedback.render import render_json, render_text, report_dict
 from bot.feedback.report import Report, build_report, period_bounds
+from bot.feedback.votes import notes_json, notes_text
 from bot.settings import Settings
 from index.embedding.model import Embedder
 
@@ -36,7 +38,12 @@ def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str |
         model = embedder
         report = build_report(record.entries(start, end),
                               lambda entries: record.vectors(entries, model.identity, model.encode))
+        downs = record.thumbs_down(start, end)
     finally:
         record.close()
-    print(render_json(report, first, last) if as_json else render_text(report, first, last), file=out)
+    if as_json:  # the report's stable shape, and "thumbs_down": what readers said with each 👎
+        print(json.dumps({**report_dict(report, first, last), "thumbs_down": notes_json(downs)}, ensure_ascii=False,
+                         indent=2), file=out)
+    else:
+        print("\n\n".join(t for t in (render_text(report, first, last), notes_text(downs)) if t), file=out)
     return 0

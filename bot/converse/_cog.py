@@ -109,18 +109,18 @@ class ConverseCog(commands.Cog):
                 answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier,
                                                  PER_PAGE, filters)
             rendered = render_answer(answer)
+            question_id = None
+            if self.record is not None:  # recorded first: the answer's 👍 / 👎 vote on this row
+                asked_in = Filters(source=about[0], issue=about[1]) if about is not None else conversation.filters
+                question_id = await asyncio.to_thread(self.record.add, entry, message.author.id, decision.question,
+                                                      asked_in, answer)
             if self.buttons is not None:
                 view = await self.buttons.attach(answer, AnswerState(
-                    question=decision.question, earlier=tuple(earlier), filters=filters,
-                    per_page=PER_PAGE, shown=len(rendered.embeds), asker=message.author.id, private=False))
+                    question=decision.question, earlier=tuple(earlier), filters=filters, per_page=PER_PAGE,
+                    shown=len(rendered.embeds), asker=message.author.id, private=False, question_id=question_id))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
-        else:
-            if self.record is not None:
-                asked_in = Filters(source=about[0], issue=about[1]) if about is not None else conversation.filters
-                await asyncio.to_thread(self.record.add, entry, message.author.id, decision.question, asked_in,
-                                        answer)
         if earlier:
             lead = f"*Following up on “{quote_question(earlier[-1])}”*"
         if lead:

@@ -14,7 +14,8 @@ folder (embedded mode); a server-mode store only has to offer the same methods.
 The same store keeps what an answer's buttons need (:class:`AnswerState`, found by the number its
 buttons' ``custom_id`` names): the question, the turns before it, its filters, how many sections it
 has shown, whether it is private and who asked (their Discord id: only they may page a private
-answer or share it). It is forgotten :data:`TTL_SECONDS` after it was made, as conversations are.
+answer or share it), and its row in the question record (what its 👍/👎 vote on). It is forgotten
+:data:`TTL_SECONDS` after it was made, as conversations are.
 """
 
 from __future__ import annotations
@@ -73,6 +74,12 @@ def m002_answers(db: sqlite3.Connection) -> None:
     """)
 
 
+@STEPS
+def m003_answer_questions(db: sqlite3.Connection) -> None:
+    """The answer's row in the question record (bot.feedback.record), which its 👍/👎 buttons vote on."""
+    db.execute("ALTER TABLE answers ADD COLUMN question_id INTEGER")
+
+
 @dataclass(frozen=True)
 class AnswerState:
     """What an answer's buttons need to page it or share it, after a restart too."""
@@ -86,6 +93,7 @@ class AnswerState:
     earlier: tuple[str, ...] = ()
     shared: bool = False
     id: int = 0  # given by the store
+    question_id: int | None = None  # its row in the question record (votes); None: not recorded
 
 
 @dataclass(frozen=True)
@@ -172,22 +180,23 @@ class SqliteConversations:
     def keep_answer(self, answer: AnswerState) -> int:
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO answers (question, earlier, filters, per_page, shown, asker, private, shared, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (question, earlier, filters, per_page, shown, asker, private, shared, created,"
+                " question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer.question, json.dumps(list(answer.earlier)), answer.filters.to_json(), answer.per_page,
-                 answer.shown, int(answer.asker), int(answer.private), int(answer.shared), time.time()))
+                 answer.shown, int(answer.asker), int(answer.private), int(answer.shared), time.time(),
+                 answer.question_id))
             return int(cur.lastrowid or 0)
 
     def answer(self, answer_id: int) -> AnswerState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, question, earlier, filters, per_page, shown, asker, private, shared FROM answers"
+                "SELECT id, question, earlier, filters, per_page, shown, asker, private, shared, question_id FROM answers"
                 " WHERE id = ? AND created >= ?", (int(answer_id), time.time() - self.ttl)).fetchone()
         if row is None:
             return None
         return AnswerState(question=row[1], earlier=tuple(json.loads(row[2])), filters=Filters.from_json(row[3]),
                            per_page=row[4], shown=row[5], asker=row[6], private=bool(row[7]), shared=bool(row[8]),
-                           id=row[0])
+                           id=row[0], question_id=row[9])
 
     def turn_page(self, answer_id: int, shown: int) -> None:
         with self._lock:

@@ -7,6 +7,10 @@ open and at most daily on write. Recording never breaks an answer: a failure is 
 A question's vector (for grouping them by meaning, ``bot gaps``) is kept beside it under the name of the model
 that made it: when it is asked, the one its search just made (``vector_of``: never a second encoding), else
 once ``bot gaps`` first needs it. It goes with the question when that is pruned or its reader forgotten.
+
+Votes (the 👍/👎 under answers, :mod:`bot.feedback.votes`): one per reader (hashed as above) per question, with a
+👎's reason and optional note, the reader's own words for the author. They go with their question, and all of a
+reader's votes and notes go when that reader is forgotten.
 """
 
 from __future__ import annotations
@@ -77,6 +81,22 @@ CREATE TABLE question_vectors (
     model TEXT NOT NULL, vector BLOB NOT NULL
 );
 """)
+
+
+@STEPS
+def m004_vote_reasons(db: sqlite3.Connection) -> None:
+    """A 👎 says what went wrong (``why``: one of bot.feedback.votes.REASONS) and may carry the reader's own note."""
+    db.execute("ALTER TABLE votes ADD COLUMN why TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE votes ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One reader's vote on one recorded question."""
+
+    vote: int  # +1 👍, -1 👎
+    why: str = ""  # a 👎's reason
+    note: str = ""  # a 👎's note, the reader's own words
 
 
 @dataclass(frozen=True)
@@ -151,8 +171,9 @@ class QuestionRecord:
         return gone
 
     def add(self, entry: str, user_id: int, question: str, filters: Filters, answer: Answer,
-            now: float | None = None) -> None:
-        """Record one question; never raises (a failure is logged once, the answer goes on)."""
+            now: float | None = None) -> int | None:
+        """Record one question; its row id (what the answer's vote buttons lead to), None when it could not be
+        recorded. Never raises (a failure is logged once, the answer goes on)."""
         from bot.feedback.weak import weak_match
 
         try:
@@ -162,21 +183,59 @@ class QuestionRecord:
             offered = json.dumps([{"source": r.source, "path": r.path, "heading": r.heading,
                                    "score": round(r.score, 4)} for r in answer.results])
             with self._lock:
-                self._db.execute(
+                qid = self._db.execute(
                     "INSERT INTO questions (asked_at, entry, reader, question, filters, offered, no_match, reason,"
                     " weak) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (now, entry, self.reader(user_id), question, filters.to_json(), offered, int(answer.no_match),
-                     answer.reason, int(weak_match(question, answer))))
+                     answer.reason, int(weak_match(question, answer)))).lastrowid
             vector = self._vector_of(encoded_text(question)) if self._vector_of is not None else None
             if vector is not None:
                 with self._lock:
-                    self._db.execute("INSERT INTO question_vectors (question_id, model, vector) VALUES"
-                                     " (last_insert_rowid(), ?, ?)",
-                                     (self._model, np.asarray(vector, dtype=np.float32).tobytes()))
+                    self._db.execute("INSERT INTO question_vectors (question_id, model, vector) VALUES (?, ?, ?)",
+                                     (qid, self._model, np.asarray(vector, dtype=np.float32).tobytes()))
+            return int(qid) if qid is not None else None
         except Exception as exc:
             if not self._warned:
                 log.warning("cannot record a question (answers go on): %s", exc)
                 self._warned = True
+            return None
+
+    def vote(self, question_id: int, user_id: int, vote: Vote | None, now: float | None = None) -> bool:
+        """Set this reader's vote on the question (one per reader: it replaces theirs), or withdraw it (None).
+        False when the question is no longer recorded (pruned, or its asker forgotten)."""
+        reader = self.reader(user_id)
+        with self._lock:
+            if vote is None:
+                self._db.execute("DELETE FROM votes WHERE question_id = ? AND reader = ?", (question_id, reader))
+                return self._db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is not None
+            try:
+                self._db.execute(
+                    "INSERT INTO votes (question_id, reader, vote, at, why, note) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (question_id, reader) DO UPDATE SET vote = excluded.vote, at = excluded.at,"
+                    " why = excluded.why, note = excluded.note",
+                    (question_id, reader, 1 if vote.vote > 0 else -1, time.time() if now is None else now,
+                     vote.why if vote.vote < 0 else "", vote.note if vote.vote < 0 else ""))
+            except sqlite3.IntegrityError:  # the question went (foreign key)
+                return False
+        return True
+
+    def thumbs_down(self, since: float | None = None, until: float | None = None) -> list[tuple[str, str, str]]:
+        """Each 👎 on a question asked from ``since`` up to before ``until``: the question, the reason, the note;
+        oldest question first. No reader, hashed or not: this is what the author reads."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT q.question, v.why, v.note FROM votes v JOIN questions q ON q.id = v.question_id"
+                " WHERE v.vote < 0 AND q.asked_at >= ? AND q.asked_at < ? ORDER BY q.asked_at, q.id, v.at",
+                (since if since is not None else float("-inf"), until if until is not None else float("inf")),
+            ).fetchall()
+        return [(q, why, note) for q, why, note in rows]
+
+    def vote_of(self, question_id: int, user_id: int) -> Vote | None:
+        """This reader's vote on the question, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT vote, why, note FROM votes WHERE question_id = ? AND reader = ?",
+                                   (question_id, self.reader(user_id))).fetchone()
+        return Vote(int(row[0]), row[1], row[2]) if row is not None else None
 
     def forget(self, user_id: int) -> int:
         """Delete every record of this reader; how many questions went."""

@@ -14,7 +14,15 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_api.gateway import DEFAULT_PERMISSIONS, Gateway
-from tests.discord_api.limits import EPHEMERAL, LOADING, DiscordError, check_choices, check_commands, check_message
+from tests.discord_api.limits import (
+    EPHEMERAL,
+    LOADING,
+    DiscordError,
+    check_choices,
+    check_commands,
+    check_message,
+    check_modal,
+)
 from tests.discord_api.wire import json_response as _json
 from tests.discord_api.wire import now_iso as _now_iso
 from tests.discord_api.wire import public, reply
@@ -45,6 +53,7 @@ class InteractionRecord:
     final: asyncio.Event = field(default_factory=asyncio.Event)  # a visible answer exists
     message_id: str | None = None  # a component interaction's: the message whose button was pressed
     channel_id: str = ""  # where it happened, when not the guild's general channel (a DM, a group DM)
+    modal: dict[str, Any] | None = None  # the modal the app answered with (callback type 9)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -110,7 +119,10 @@ class InteractionRoutes(Gateway):
         body = await request.json()
         kind = body.get("type")
         data = body.get("data") or {}
-        allowed = {4: {8}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}}.get(rec.type, set())
+        # MODAL is "not available for MODAL_SUBMIT and PING interactions"; 6 and 7 only for component-based ones
+        # (a modal submit counts when the modal was opened from a component)
+        allowed = {4: {8}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9},
+                   5: {4, 5, 6, 7} if rec.message_id is not None else {4, 5}}.get(rec.type, set())
         if kind not in allowed:
             raise DiscordError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
                 {"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Interaction response type is invalid"}]}})
@@ -119,6 +131,9 @@ class InteractionRoutes(Gateway):
             rec.choices = data["choices"]
         elif kind == 4:
             check_message(data, prefix="data.")
+        elif kind == 9:
+            check_modal(data)
+            rec.modal = data
         elif kind == 7:  # UPDATE_MESSAGE: the data edits the message the component is on
             target = self.component_message(rec)
             check_message({k: data.get(k, target.get(k)) for k in ("content", "embeds", "allowed_mentions",
@@ -136,7 +151,7 @@ class InteractionRoutes(Gateway):
             callback["resource"] = {"type": kind, "message": reply(rec.original)}
             if kind == 4:
                 rec.final.set()
-        elif kind == 8:
+        elif kind in (8, 9):  # the choices, or the modal, are what the user sees
             rec.final.set()
         elif kind in (6, 7):  # the component's message is the interaction's original from now on
             rec.original = self.component_message(rec)

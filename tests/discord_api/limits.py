@@ -289,3 +289,103 @@ def check_choices(data: dict[str, Any]) -> None:
         if isinstance(c.get("value"), str):
             _length(errors, f"data.choices.{n}.value", c.get("value"), CHOICE_VALUE_MAX, 1)
     errors.raise_if_any()
+
+
+# Modals (interactions/receiving-and-responding#interaction-response-object-modal and components/reference, as of
+# 2025-09): a modal has a custom_id of 1-100 characters, a title of at most 45 and 1-5 top-level components. Those
+# are Labels (type 18: a label of at most 45, a description of at most 100, and one component: a text input, a
+# select of any kind, a file upload, a radio group, a checkbox group or a checkbox) or Text Displays (10); an
+# Action Row holding one Text Input is the older layout, deprecated but still taken, and a select must be in a
+# Label. A text input: style 1 (short) or 2 (paragraph), min_length 0-4000, max_length 1-4000, value at most 4000,
+# placeholder at most 100. A string select: 1-25 options (label and value at most 100, description at most 100),
+# placeholder at most 150, min_values 0-25 and max_values 1-25. Nothing in a modal may be disabled.
+MODAL_TITLE_MAX = 45
+MODAL_COMPONENTS_MAX = 5
+TEXT_INPUT, TEXT_DISPLAY, LABEL = 4, 10, 18
+LABEL_CHILDREN = (3, TEXT_INPUT, 5, 6, 7, 8, 19, 21, 22, 23)
+LABEL_TEXT_MAX, LABEL_DESCRIPTION_MAX = 45, 100
+TEXT_INPUT_MAX = 4000
+PLACEHOLDER_MAX, SELECT_PLACEHOLDER_MAX = 100, 150
+SELECT_OPTIONS_MAX = 25
+OPTION_FIELD_MAX = 100
+
+
+def _int_between(errors: FormErrors, path: str, value: Any, low: int, high: int) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+        errors.add(path, "NUMBER_TYPE_MAX" if isinstance(value, int) else "BASE_TYPE_BAD_INT",
+                   f"Must be between {low} and {high}.")
+
+
+def _check_modal_input(errors: FormErrors, p: str, c: Any, seen: set[str]) -> None:
+    kind = c.get("type") if isinstance(c, dict) else None
+    if kind not in LABEL_CHILDREN:
+        errors.add(f"{p}.type", "BASE_TYPE_CHOICES", f"Value must be one of {LABEL_CHILDREN}.")
+        return
+    custom_id = c.get("custom_id")
+    if custom_id is None:
+        errors.add(f"{p}.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    else:
+        _length(errors, f"{p}.custom_id", custom_id, CUSTOM_ID_MAX, 1)
+        if custom_id in seen:
+            errors.add(f"{p}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+        seen.add(custom_id)
+    if c.get("disabled"):
+        errors.add(f"{p}.disabled", "COMPONENT_DISABLED_NOT_ALLOWED", "Modal components cannot be disabled")
+    if kind == TEXT_INPUT:
+        if c.get("style") not in (1, 2):
+            errors.add(f"{p}.style", "BASE_TYPE_CHOICES", "Value must be one of (1, 2).")
+        _int_between(errors, f"{p}.min_length", c.get("min_length"), 0, TEXT_INPUT_MAX)
+        _int_between(errors, f"{p}.max_length", c.get("max_length"), 1, TEXT_INPUT_MAX)
+        _length(errors, f"{p}.value", c.get("value"), TEXT_INPUT_MAX)
+        _length(errors, f"{p}.placeholder", c.get("placeholder"), PLACEHOLDER_MAX)
+    elif kind == 3:
+        options = c.get("options")
+        if not isinstance(options, list) or not 1 <= len(options) <= SELECT_OPTIONS_MAX:
+            errors.add(f"{p}.options", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {SELECT_OPTIONS_MAX} in length.")
+            options = []
+        for n, o in enumerate(options):
+            _length(errors, f"{p}.options.{n}.label", o.get("label"), OPTION_FIELD_MAX, 1)
+            _length(errors, f"{p}.options.{n}.value", o.get("value"), OPTION_FIELD_MAX, 1)
+            _length(errors, f"{p}.options.{n}.description", o.get("description"), OPTION_FIELD_MAX)
+        _length(errors, f"{p}.placeholder", c.get("placeholder"), SELECT_PLACEHOLDER_MAX)
+        _int_between(errors, f"{p}.min_values", c.get("min_values"), 0, SELECT_OPTIONS_MAX)
+        _int_between(errors, f"{p}.max_values", c.get("max_values"), 1, SELECT_OPTIONS_MAX)
+
+
+def check_modal(data: dict[str, Any]) -> None:
+    """A MODAL response's data (callback type 9), as Discord checks it."""
+    errors = FormErrors()
+    if data.get("custom_id") is None:
+        errors.add("data.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    _length(errors, "data.custom_id", data.get("custom_id"), CUSTOM_ID_MAX, 1)
+    if data.get("title") is None:
+        errors.add("data.title", "BASE_TYPE_REQUIRED", "This field is required")
+    _length(errors, "data.title", data.get("title"), MODAL_TITLE_MAX, 1)
+    components = data.get("components")
+    if not isinstance(components, list) or not 1 <= len(components) <= MODAL_COMPONENTS_MAX:
+        errors.add("data.components", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MODAL_COMPONENTS_MAX} in length.")
+        components = []
+    seen: set[str] = set()
+    for n, top in enumerate(components):
+        p = f"data.components.{n}"
+        kind = top.get("type") if isinstance(top, dict) else None
+        if kind == LABEL:
+            _length(errors, f"{p}.label", top.get("label"), LABEL_TEXT_MAX, 1)
+            if top.get("label") is None:
+                errors.add(f"{p}.label", "BASE_TYPE_REQUIRED", "This field is required")
+            _length(errors, f"{p}.description", top.get("description"), LABEL_DESCRIPTION_MAX)
+            _check_modal_input(errors, f"{p}.component", top.get("component"), seen)
+        elif kind == TEXT_DISPLAY:
+            if not top.get("content"):
+                errors.add(f"{p}.content", "BASE_TYPE_REQUIRED", "This field is required")
+        elif kind == ACTION_ROW:  # deprecated: one text input, labelled by its own (deprecated) label
+            children = top.get("components")
+            if not isinstance(children, list) or len(children) != 1 or (children[0] or {}).get("type") != TEXT_INPUT:
+                errors.add(f"{p}.components", "MODAL_ACTION_ROW_TEXT_INPUT_ONLY",
+                           "An action row in a modal holds one text input; selects go in a label")
+                continue
+            _length(errors, f"{p}.components.0.label", children[0].get("label"), LABEL_TEXT_MAX, 1)
+            _check_modal_input(errors, f"{p}.components.0", children[0], seen)
+        else:
+            errors.add(f"{p}.type", "BASE_TYPE_CHOICES", f"Value must be one of ({ACTION_ROW}, {TEXT_DISPLAY}, {LABEL}).")
+    errors.raise_if_any()

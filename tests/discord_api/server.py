@@ -7,7 +7,8 @@ error body, and is also recorded in ``rejected`` so a test can fail on it. Every
 the bot receives is counted by status in ``statuses``. Interactions must be acknowledged within
 3 s (afterwards: 404, code 10062), as on Discord. The parts: ``messages.py`` (channels, messages,
 history), ``threads.py`` (forum posts, thread listings), ``interactions.py`` (commands,
-interactions), ``components.py`` (buttons pressed: MESSAGE_COMPONENT interactions), ``chat.py`` (readers'
+interactions), ``components.py`` (buttons pressed: MESSAGE_COMPONENT interactions), ``modals.py`` (modals
+submitted: MODAL_SUBMIT interactions), ``chat.py`` (readers'
 messages, replies, threads from messages), ``gateway.py``,
 ``faults.py`` (what a test injects into posts).
 """
@@ -29,6 +30,7 @@ from tests.discord_api.faults import Faults
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import DiscordError
 from tests.discord_api.messages import NEWS, MessageRoutes
+from tests.discord_api.modals import ModalRoutes
 from tests.discord_api.threads import ThreadRoutes
 from tests.discord_api.wire import json_response
 
@@ -38,7 +40,7 @@ API = "/api/v10"
 __all__ = ["DiscordTestServer", "InteractionRecord"]
 
 
-class DiscordTestServer(ComponentRoutes, InteractionRoutes, MessageRoutes, ThreadRoutes, ChatRoutes):
+class DiscordTestServer(ModalRoutes, ComponentRoutes, InteractionRoutes, MessageRoutes, ThreadRoutes, ChatRoutes):
     def __init__(self, *, token: str = "test-token.abc.def", heartbeat_interval_ms: int = 1000) -> None:
         super().__init__()
         self.token = token
