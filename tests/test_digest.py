@@ -1,4 +1,4 @@
-"""The weekly digest (issue 14 item 4) through the Discord API test server.
+"""The weekly digest (issue 14 item 4) and the last 7 days in /status (item 5), through the Discord API test server.
 
 The digest rides on the announcer's loop: the test takes its ticks and its clock (tests.test_announce), fills the
 question record through the real QuestionRecord from real searches, and restarts the bot on the same data folder.
@@ -10,11 +10,13 @@ import asyncio
 import datetime as dt
 import logging
 import math
+import sqlite3
 import time
 
 import pytest
 
 from bot.feedback.digest import DIGEST, due, due_in, week_key
+from bot.feedback.record import FILE_NAME
 from bot.settings import FeedbackSettings
 from index.search.retriever import Filters
 from tests.discord_api import DiscordTestServer
@@ -208,3 +210,59 @@ def test_a_digest_without_announcements_still_has_its_loop(tmp_path, samples, em
             await server.stop()
     run(scenario())
 
+
+def test_status_shows_the_last_seven_days_of_questions(tmp_path, samples, embedder):
+    from tests.discord_harness import running_bot
+
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            now = time.time()
+            await ask(r, [*DIFFUSION, *ANSWERED], now - HOUR)
+            await ask(r, DIFFUSION[:2], now - 8 * 86400)  # more than a week ago: not counted
+            rows = await asyncio.to_thread(r.bot.record.entries, now - WEEK, now)
+            no_match = sum(e.no_match for e in rows)
+            weak = sum(e.weak and not e.no_match for e in rows)
+            assert no_match + weak > 0  # the diffusion questions are not answered well by the samples
+            # votes: the 👍/👎 buttons write this table (another branch); here they are written as they will be
+            db = sqlite3.connect(r.settings.data_dir / FILE_NAME)
+            ids = [e.id for e in rows]
+            db.executemany("INSERT INTO votes (question_id, reader, vote, at) VALUES (?, ?, ?, ?)",
+                           [(ids[0], "a", 1, now - 60), (ids[1], "a", 1, now - 60), (ids[2], "b", -1, now - 60),
+                            (ids[3], "b", -1, now - 9 * 86400)])  # the last one cast more than a week ago
+            db.commit()
+            db.close()
+            rec = await (await r.server.interact("status", {})).answered()
+            embed = (rec.messages[-1] if rec.original is None else rec.original)["embeds"][0]
+            [week] = [f for f in embed["fields"] if f["name"] == "Questions, last 7 days"]
+            assert week["value"] == (f"{len(rows)} questions, {no_match} no match, {weak} weak matches;"
+                                     f" 👍 2, 👎 1")
+            assert len(rows) == len(DIFFUSION) + len(ANSWERED)
+    run(scenario())
+
+
+def test_bot_status_on_the_host_shows_the_last_seven_days(tmp_path, samples, index_env, spec_for, capsys):
+    import json
+
+    from bot.cli import main
+    from bot.feedback.record import QuestionRecord
+    from tests.conftest import write_config
+
+    index_env.indexer.reindex([spec_for(samples)])
+    retriever = index_env.retriever()
+    cfg = write_config(tmp_path / "bot.toml", tmp_path / "data", [])
+    assert main(["--config", str(cfg), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["last_7_days"] is None  # nothing recorded yet: no record made
+    assert not (tmp_path / "data" / FILE_NAME).exists()
+    record = QuestionRecord(tmp_path / "data", keep_days=180)
+    now = time.time()
+    for n, q in enumerate([*DIFFUSION, *ANSWERED]):
+        record.add("ask", 3000 + n, q, Filters(), retriever.search(q), now=now - HOUR + n)
+    record.add("ask", 1, ANSWERED[0], Filters(), retriever.search(ANSWERED[0]), now=now - 8 * 86400)
+    expected = record.counts(now - WEEK, now + 60)
+    record.close()
+    assert main(["--config", str(cfg), "status", "--json"]) == 0
+    week = json.loads(capsys.readouterr().out)["last_7_days"]
+    assert week == expected and week["questions"] == len(DIFFUSION) + len(ANSWERED)
+    assert main(["--config", str(cfg), "status"]) == 0
+    assert (f"last 7 days: {week['questions']} questions, {week['no_match']} no match, {week['weak']} weak matches;"
+            " 👍 0, 👎 0") in capsys.readouterr().out
