@@ -65,6 +65,18 @@ def test_schedule_weeks_and_weekday_names():
         FeedbackSettings(digest_weekday="someday")
 
 
+def test_a_long_digest_stays_within_discords_limits_with_its_footer():
+    from bot.discord_text import CONTENT_MAX, TOTAL_MAX
+    from bot.feedback.embeds import digest_post
+    from tests.discord_api.limits import embed_size
+    from tests.test_gaps import _long_report
+
+    post = digest_post(_long_report(40), dt.date(2026, 11, 23), dt.date(2026, 11, 30), "Weekly digest 2026-W49")
+    embed = post.embed.to_dict()
+    assert embed_size(embed) <= TOTAL_MAX and len(embed["fields"]) <= 25 and len(post.content) <= CONTENT_MAX
+    assert embed["footer"]["text"] == "Weekly digest 2026-W49" and embed["fields"][-1]["name"] == "More"
+    assert post.role_id is None and "@everyone" not in post.content
+
 def test_digest_posted_once_at_its_hour_and_not_again_after_a_restart(tmp_path, samples, embedder, caplog):
     at = next_due()
 
