@@ -278,3 +278,52 @@ def test_bot_status_on_the_host_shows_the_last_seven_days(tmp_path, samples, ind
     assert main(["--config", str(cfg), "status"]) == 0
     assert (f"last 7 days: {week['questions']} questions, {week['no_match']} no match, {week['weak']} weak matches;"
             " 👍 0, 👎 0") in capsys.readouterr().out
+
+
+@pytest.mark.chroma_server
+def test_in_server_mode_a_bot_on_another_host_does_not_post_the_digest_again(tmp_path, samples, embedder):
+    """The digest's row is in the announce ledger in the Chroma server: the process that takes over the announcer
+    (its lease released by the first), with an empty data folder of its own, posts the week's digest the first
+    could not, once."""
+    from tests.chroma_server import ChromaServer
+    from tests.discord_harness import running_bot
+
+    at = next_due()
+    chroma = ChromaServer(tmp_path / "chroma-server")
+    hosts = [tmp_path / "host-a", tmp_path / "host-b"]
+    for h in hosts:
+        h.mkdir()
+
+    async def scenario():
+        discord = await DiscordTestServer().start()
+        admin = discord.text_channel("admin")
+        kwargs = {"server": discord, "settle": False,
+                  "extra": f'[chroma]\nurl = "{chroma.url}"\n{digest_toml(admin, at)}'}
+        clock = Clock()
+        clock.t = at.timestamp() - HOUR
+        try:
+            async with running_bot(hosts[0], samples, embedder, **kwargs) as r:
+                cog = await control(r, clock)
+                await cog.tick()  # first start, recorded in the server
+                await ask(r, DIFFUSION[:3], at.timestamp() - 3 * HOUR)
+                clock.t = at.timestamp() + 30
+                discord.faults.append("503")  # refused, nothing stored: the digest stays pending
+                await cog.tick()
+                assert digests(discord, admin) == []
+            clock.advance(HOUR)  # every backoff is over
+            async with running_bot(hosts[1], samples, embedder, **kwargs) as r:
+                cog = await control(r, clock)
+                # the question record is each host's own (questions.sqlite3): the digest reports the questions
+                # of the host that posts it; these are the ones this host answered that week
+                await ask(r, DIFFUSION[:2], at.timestamp() - 2 * HOUR)
+                await cog.tick()
+                assert cog.holding and len(digests(discord, admin)) == 1  # it took over the lease and the digest
+                clock.advance(HOUR)
+                await cog.tick()
+                assert len(digests(discord, admin)) == 1
+                [post] = digests(discord, admin)
+                assert post["embeds"][0]["description"].startswith("2 asked, ")
+        finally:
+            await discord.stop()
+            chroma.stop()
+    run(scenario())

@@ -88,6 +88,10 @@ class WeeklyDigest:
                 return
             end = due_in(week, self.weekday, self.hour)
             gaps = await asyncio.to_thread(self.report, (end - WEEK).timestamp(), end.timestamp())
+            if not gaps.questions:  # the record lost them meanwhile (pruned, a reader forgotten, another host's)
+                await asyncio.to_thread(state.mark_all, DIGEST, [(week, "")])
+                log.info("weekly digest %s: no questions recorded for it any more; no digest", week)
+                continue
             post = digest_post(gaps, (end - WEEK).date(), end.date(), mark(week))
             if not await self.announcer.deliver(row, Delivery(DIGEST, week, self.channel_id, post, mark(week)), report):
                 return  # the channel is failing: try again later
