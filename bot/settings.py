@@ -153,6 +153,22 @@ class AnnounceSettings(_Section):
 class FeedbackSettings(_Section):
     enabled: bool = True  # false: no question is recorded, questions.sqlite3 is never created
     keep_days: int = Field(default=180, ge=1, le=3650)
+    # the weekly digest: the past week's coverage gaps posted to this (admin) channel; unset, no digest
+    digest_channel_id: int | None = Field(default=None, ge=1)
+    digest_weekday: int = Field(default=0, ge=0, le=6, description="0 Monday … 6 Sunday, or the day's English name")
+    digest_hour: int = Field(default=9, ge=0, le=23, description="the hour of that day (UTC) it is posted")
+
+    @field_validator("digest_weekday", mode="before")
+    @classmethod
+    def _weekday(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip().isdigit():
+            days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            name = v.strip().lower()
+            found = [n for n, d in enumerate(days) if len(name) >= 3 and d.startswith(name)]
+            if not found:
+                raise ValueError(f"must be 0 (Monday) to 6 (Sunday) or a day's name like \"monday\", not {v!r}")
+            return found[0]
+        return v
 
 
 class AnswersSettings(_Section):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
 from index.store.catalog import Catalog
+
+if TYPE_CHECKING:
+    from bot.feedback.record import QuestionRecord
+
+WEEK = 7 * 86400.0
 
 
 def status_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
@@ -62,3 +68,15 @@ def feed_line(f: dict[str, Any]) -> str:
     seen = f"{f['entries']} entries in the feed" + (" (not modified since)" if f.get("not_modified") else "")
     line = f"feed: {seen}, {f['stored']} kept; last fetch {f['last_fetch'] or 'never'}"
     return line + (f", failing: {f['error']}" if f["error"] else "")
+
+
+def week_counts(record: QuestionRecord, now: float | None = None) -> dict[str, int]:
+    """The last 7 days in the question record: questions, no-matches, weak matches, 👍, 👎. Blocking (SQLite)."""
+    now = time.time() if now is None else now
+    return record.counts(now - WEEK, now)
+
+
+def week_line(c: dict[str, int]) -> str:
+    """The last 7 days' counts in one line, for `bot status` and /status."""
+    return (f"{c['questions']} questions, {c['no_match']} no match, {c['weak']} weak matches;"
+            f" 👍 {c['up']}, 👎 {c['down']}")

@@ -9,7 +9,9 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: BackissueBot) -> None:
-    """Add /reindex (administrators) and /status (the index, the reindex job and the announcer's trouble)."""
+    """Add /reindex (administrators) and /status (the index, the reindex job, the announcer's trouble,
+    the last 7 days' questions)."""
     from bot.admin._cog import AdminCog  # here, not above: importing bot.admin.render stays light
 
-    await bot.add_cog(AdminCog(bot.runner, bot.settings, bot.reader, bot.started, bot.announce_state))
+    await bot.add_cog(AdminCog(bot.runner, bot.settings, bot.reader, bot.started, bot.announce_state,
+                               bot.record))

@@ -14,9 +14,10 @@ from bot.admin.render import reindex_reply, status_embed
 from bot.announce.ledger import AnnounceLedger
 from bot.command_tree import Refusal
 from bot.discord_text import NO_PINGS
+from bot.feedback.record import QuestionRecord
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
-from bot.status import status_data
+from bot.status import status_data, week_counts
 from index.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 
 class AdminCog(commands.Cog):
     def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime,
-                 announce_state: AnnounceLedger | None = None) -> None:
+                 announce_state: AnnounceLedger | None = None, record: QuestionRecord | None = None) -> None:
         self.announce_state = announce_state
+        self.record = record  # the question record, for the last 7 days' counts; None: nothing is recorded
         self.runner = runner
         self.settings = settings
         self.catalog = catalog
@@ -58,6 +60,7 @@ class AdminCog(commands.Cog):
         data = await asyncio.to_thread(status_data, self.settings, self.catalog)
         # the ledger is SQLite or (server mode) the Chroma server: never on the event loop
         problems = await asyncio.to_thread(self.announce_state.problems) if self.announce_state is not None else []
+        week = await asyncio.to_thread(week_counts, self.record) if self.record is not None else None
         embed = status_embed(data, uptime=dt.datetime.now(dt.timezone.utc) - self.started, runner=self.runner,
-                             problems=problems)
+                             problems=problems, week=week)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)

@@ -9,7 +9,7 @@ import discord
 
 from bot.discord_text import COLOR, CONTENT_MAX, FIELD_VALUE_MAX, TOTAL_MAX, clip
 from bot.jobs import ReindexRunner, progress_text
-from bot.status import feed_line
+from bot.status import feed_line, week_line
 from index.indexing.summary import ReindexSummary
 
 MAX_SOURCE_FIELDS = 20  # of the 25 fields an embed may have: room for the count of the rest and the trouble
@@ -17,6 +17,7 @@ FOOTER_SHARE = 1000  # of the 6000 characters an embed's texts share together (a
 SOURCE_NAME_SHARE = 100  # a source's name, of the FIELD_NAME_MAX allowed
 TROUBLE = "Announcements: needs attention"
 MORE = "More sources"
+WEEK = "Questions, last 7 days"
 
 
 def reindex_reply(summary: ReindexSummary) -> str:
@@ -59,9 +60,10 @@ def _source_value(s: dict[str, Any]) -> str:
 
 
 def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexRunner,
-                 problems: list[str] | None = None) -> discord.Embed:
-    """One embed within every limit, the whole of it too: the footer and the announcer's trouble first, then the
-    sources sharing what room is left; those that do not fit are counted (``bot status`` on the host lists all)."""
+                 problems: list[str] | None = None, week: dict[str, int] | None = None) -> discord.Embed:
+    """One embed within every limit, the whole of it too: the footer, the announcer's trouble and the last 7 days'
+    questions (``week``, when they are recorded) first, then the sources sharing what room is left; those that do
+    not fit are counted (``bot status`` on the host lists all)."""
     embed = discord.Embed(title="Archive index", color=COLOR)
     hours, rest = divmod(int(uptime.total_seconds()), 3600)
     job = runner.running
@@ -73,6 +75,8 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
     trouble = clip("\n".join(problems), FIELD_VALUE_MAX) if problems else ""
     room = TOTAL_MAX - len(embed.title or "") - len(footer) - (len(TROUBLE) + len(trouble) if trouble else 0)
     room -= len(MORE) + 60  # for the count of the sources left out
+    asked = week_line(week) if week is not None else ""
+    room -= len(WEEK) + len(asked) if asked else 0
     sources = data["sources"][:MAX_SOURCE_FIELDS]
     for n, s in enumerate(sources):
         name = clip(s["name"], SOURCE_NAME_SHARE)
@@ -85,6 +89,8 @@ def status_embed(data: dict[str, Any], *, uptime: dt.timedelta, runner: ReindexR
     left_out = len(data["sources"]) - len(embed.fields)
     if left_out:
         embed.add_field(name=MORE, value=f"…and {left_out} more (see `bot status` on the host).", inline=False)
+    if asked:
+        embed.add_field(name=WEEK, value=asked, inline=False)
     if trouble:
         embed.add_field(name=TROUBLE, value=trouble, inline=False)
     embed.set_footer(text=footer)

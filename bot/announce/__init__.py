@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 async def setup(bot: BackissueBot) -> None:
     """The loop that follows the sources: announcing rides on it (each tick indexes what changed, then announces).
 
-    With announce targets and a ledger, the announcer (``bot.announcer``) and its loop; else, with
+    With announce targets (or a weekly digest) and a ledger, the announcer (``bot.announcer``) and its loop; else, with
     ``[index] refresh_seconds``, the refresh loop alone; else nothing.
     """
     # here, not above: the host-side CLI imports bot.announce.state without discord.py's commands extension
@@ -26,7 +26,8 @@ async def setup(bot: BackissueBot) -> None:
     specs = {spec.name: spec for spec in s.source_specs()}
     targets = [Target(specs[src.name], src.announce_channel_id, src.announce_role_id, src.crosspost)
                for src in s.sources if src.announce_channel_id]
-    if targets and bot.announce_state is not None:
+    # the weekly digest ([feedback] digest_channel_id) goes through the announcer too (bot.feedback adds it)
+    if (targets or s.feedback.digest_channel_id) and bot.announce_state is not None:
         bot.announcer = Announcer(bot.reader, bot.announce_state, DiscordPoster(bot), targets,
                                   backfill=s.announce.backfill, on_edit=s.announce.on_edit)
         # it ticks often enough for both settings

@@ -19,6 +19,11 @@ POST_TIMEOUT = 60.0  # seconds for one post, discord.py's own retries included; 
 log = logging.getLogger(__name__)
 
 
+def _marked(embed: discord.Embed, mark: str) -> bool:
+    """Whether ``embed`` is the one ``mark`` names: an issue's announcement by its URL, a digest by its footer."""
+    return embed.url == mark or (embed.footer.text is not None and embed.footer.text == mark)
+
+
 class DiscordPoster:
     def __init__(self, client: discord.Client, *, timeout: float = POST_TIMEOUT) -> None:
         self.client = client
@@ -53,7 +58,8 @@ class DiscordPoster:
         return channel.id, message.id
 
     async def find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None:
-        """The bot's own earlier announcement of ``url``, if Discord has it.
+        """The bot's own earlier announcement of ``url``, if Discord has it (``url``: its embed's URL, or for a post
+        without one, such as the weekly digest, its embed's footer text).
 
         ``since`` is the wall-clock time recorded just before the first attempt: the message can only be newer
         than that, so the search starts there (a snowflake made from that time) however busy the channel is.
@@ -75,7 +81,7 @@ class DiscordPoster:
         read = 0
         async for message in history:
             read += 1
-            if me is not None and message.author.id == me.id and any(e.url == url for e in message.embeds):
+            if me is not None and message.author.id == me.id and any(_marked(e, url) for e in message.embeds):
                 return channel.id, message.id
         if since is not None and read >= SEARCH_MAX:
             log.warning("channel %s: %d messages since the first attempt at %s, none of them it; posting again",
@@ -102,7 +108,7 @@ class DiscordPoster:
                 starter = await thread.fetch_message(thread.id)  # a forum post's starter message has the thread's id
             except discord.NotFound:
                 continue
-            if any(e.url == url for e in starter.embeds):
+            if any(_marked(e, url) for e in starter.embeds):
                 return thread.id, starter.id
         return None
 

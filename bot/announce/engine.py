@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -49,6 +49,19 @@ class Poster(Protocol):
     async def post(self, channel_id: int, post: Post, nonce: str, crosspost: bool) -> tuple[int, int]: ...
     async def find(self, channel_id: int, url: str, since: float | None) -> tuple[int, int] | None: ...
     async def edit(self, channel_id: int, message_id: int, post: Post) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One post through the exactly-once path: its ledger row's keys, where it goes, what it shows, and its mark."""
+
+    source: str  # the ledger's first key: a source's name, or another kind of post ("digest")
+    path: str  # the second: an issue's path, or a digest's week ("2026-W49")
+    channel_id: int
+    post: Post
+    mark: str  # how the bot's earlier post is recognised in the channel: an embed's URL or footer text
+    file_hash: str = ""
+    crosspost: bool = False
 
 
 @dataclass
@@ -83,6 +96,8 @@ class Announcer:
         self.now = now
         self.wall = wall  # Discord's time, for finding an earlier attempt (``clock`` may be a test's)
         self._lock = asyncio.Lock()
+        # other posts that go through the same exactly-once path on each tick (the weekly digest), after the issues
+        self.jobs: list[Callable[[Report], Awaitable[None]]] = []
 
     def _published(self, source: str) -> dict[str, tuple[str, str | None]]:
         """path → (file hash, date) of the source's indexed issues."""
@@ -93,6 +108,8 @@ class Announcer:
             report = Report()
             for target in self.targets:
                 await self._run_target(target, report)
+            for job in self.jobs:
+                await job(report)
             return report
 
     async def _run_target(self, target: Target, report: Report) -> None:
@@ -140,30 +157,36 @@ class Announcer:
             return None
 
     async def _deliver(self, target: Target, row: PostRow, file_hash: str, report: Report) -> bool:
-        name, path, nonce, attempts = target.source.name, row.path, row.nonce, row.attempts
-        issue = await _io(self._issue, target, path)
+        issue = await _io(self._issue, target, row.path)
         if issue is None:
             return True
         post = make_post(issue, role_id=target.role_id)
+        return await self.deliver(row, Delivery(target.source.name, row.path, target.channel_id, post, issue.url,
+                                                file_hash, target.crosspost), report)
+
+    async def deliver(self, row: PostRow, d: Delivery, report: Report) -> bool:
+        """Post ``d`` exactly once (its pending ``row`` in the ledger); False when its channel is failing."""
+        name, path, nonce, attempts = d.source, d.path, row.nonce, row.attempts
+        post = d.post
         try:
             if attempts > 0:  # an earlier attempt may have reached Discord before we could record it
-                found = await self.poster.find(target.channel_id, issue.url, row.sent_at)
+                found = await self.poster.find(d.channel_id, d.mark, row.sent_at)
                 if found is not None:
-                    await _io(self.state.posted, name, path, found[0], found[1], file_hash, post.fingerprint())
+                    await _io(self.state.posted, name, path, found[0], found[1], d.file_hash, post.fingerprint())
                     # the lookup worked: so does the channel
-                    await _io(self.state.clear_channel_error, target.channel_id)
+                    await _io(self.state.clear_channel_error, d.channel_id)
                     log.info("%s/%s: found the earlier announcement, not posting again", name, path)
                     return True
             await _io(self.state.attempted, name, path, "sending", self.clock() + backoff(attempts + 1),
-                                 sent_at=row.sent_at if row.sent_at is not None else self.wall())
-            channel_id, message_id = await self.poster.post(target.channel_id, post, nonce, target.crosspost)
+                      sent_at=row.sent_at if row.sent_at is not None else self.wall())
+            channel_id, message_id = await self.poster.post(d.channel_id, post, nonce, d.crosspost)
         except (discord.Forbidden, discord.NotFound) as exc:
-            failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1
+            failures = ((await _io(self.state.channel_error, d.channel_id)) or ("", 0.0, 0))[2] + 1
             why = "missing permission" if isinstance(exc, discord.Forbidden) else "channel not found"
             error = f"{why}: {exc.status} {exc.text or ''}".strip()
-            await _io(self.state.set_channel_error, target.channel_id, error, self.clock() + backoff(failures, 60.0))
+            await _io(self.state.set_channel_error, d.channel_id, error, self.clock() + backoff(failures, 60.0))
             await _io(self.state.attempted, name, path, error, self.clock() + backoff(failures, 60.0))
-            log.error("cannot announce in channel %s (%s); retrying in %.0f s", target.channel_id, error,
+            log.error("cannot announce in channel %s (%s); retrying in %.0f s", d.channel_id, error,
                       backoff(failures, 60.0))
             return False
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
@@ -175,14 +198,14 @@ class Announcer:
                 return True
             # the channel waits too, not only this issue: the next pending issue would hit the same trouble
             error = f"{type(exc).__name__}: {exc}"[:300]
-            failures = ((await _io(self.state.channel_error, target.channel_id)) or ("", 0.0, 0))[2] + 1
-            await _io(self.state.set_channel_error, target.channel_id, error, self.clock() + backoff(failures))
+            failures = ((await _io(self.state.channel_error, d.channel_id)) or ("", 0.0, 0))[2] + 1
+            await _io(self.state.set_channel_error, d.channel_id, error, self.clock() + backoff(failures))
             await _io(self.state.attempted, name, path, error, self.clock() + backoff(attempts + 1))
             log.warning("%s/%s: announcement failed (%s); it stays pending, the channel waits %.0f s", name, path,
                         error, backoff(failures))
             return False
-        await _io(self.state.posted, name, path, channel_id, message_id, file_hash, post.fingerprint())
-        await _io(self.state.clear_channel_error, target.channel_id)
+        await _io(self.state.posted, name, path, channel_id, message_id, d.file_hash, post.fingerprint())
+        await _io(self.state.clear_channel_error, d.channel_id)
         report.posted.append(path)
         log.info("%s/%s: announced (message %s)", name, path, message_id)
         return True

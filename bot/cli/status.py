@@ -6,7 +6,7 @@ import json
 
 from bot.services import open_announce_state
 from bot.settings import Settings
-from bot.status import status_data, status_lines
+from bot.status import status_data, status_lines, week_counts, week_line
 from index.store.catalog import Catalog
 
 
@@ -16,6 +16,7 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
     try:
         data = status_data(settings, catalog)
         data["announcements"] = state.problems()
+        data["last_7_days"] = _week(settings)
     finally:
         catalog.close()
         state.close()
@@ -25,4 +26,19 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
     print("\n".join(status_lines(data)))
     for problem in data["announcements"]:
         print(f"announcements: {problem}")
+    if data["last_7_days"] is not None:
+        print(f"last 7 days: {week_line(data['last_7_days'])}")
     return 0
+
+
+def _week(settings: Settings) -> dict[str, int] | None:
+    """The last 7 days' questions; None when none are recorded ([feedback] enabled = false, or no record yet)."""
+    from bot.feedback.record import FILE_NAME, QuestionRecord  # here: only `bot status` reads the record
+
+    if not settings.feedback.enabled or not (settings.data_dir / FILE_NAME).exists():
+        return None
+    record = QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
+    try:
+        return week_counts(record)
+    finally:
+        record.close()

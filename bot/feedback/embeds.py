@@ -10,11 +10,14 @@ import datetime as dt
 
 import discord
 
+from bot.announce.post import Post
 from bot.discord_text import (
     COLOR,
+    CONTENT_MAX,
     DESCRIPTION_MAX,
     FIELD_NAME_MAX,
     FIELD_VALUE_MAX,
+    FOOTER_MAX,
     TITLE_MAX,
     TOTAL_MAX,
     clip,
@@ -62,16 +65,21 @@ def _value(lines: list[str]) -> str:
     return "\n".join(kept) or "…"
 
 
-def gaps_embed(report: Report, since: dt.date | None = None, until: dt.date | None = None) -> discord.Embed:
+def gaps_embed(report: Report, since: dt.date | None = None, until: dt.date | None = None, *,
+               footer: str = "") -> discord.Embed:
     when = period(since, until)
     title = clip(f"Coverage gaps {when}", TITLE_MAX)
+    footer = clip(footer, FOOTER_MAX)
     if not report.questions:
-        return discord.Embed(title=title, description=f"No questions recorded {when}.", color=COLOR)
+        embed = discord.Embed(title=title, description=f"No questions recorded {when}.", color=COLOR)
+        return embed.set_footer(text=footer) if footer else embed
     description = clip(f"{report.questions} asked, {report.gap_questions} not answered well"
                        f"{' — biggest group first' if report.gaps else '; every question found a good match'}.",
                        DESCRIPTION_MAX)
     embed = discord.Embed(title=title, description=description, color=COLOR)
-    used = len(title) + len(description)
+    if footer:
+        embed.set_footer(text=footer)
+    used = len(title) + len(description) + len(footer)
     fields = [_gap_field(n, t) for n, t in enumerate(report.gaps, 1)]
     fields += [_answered_field(n, t) for n, t in enumerate(report.answered, 1)]
     for shown, (name, value) in enumerate(fields):
@@ -83,3 +91,12 @@ def gaps_embed(report: Report, since: dt.date | None = None, until: dt.date | No
         embed.add_field(name=name, value=value, inline=False)
         used += len(name) + len(value)
     return embed
+
+
+def digest_post(report: Report, since: dt.date, until: dt.date, mark: str) -> Post:
+    """The weekly digest: the gaps report of the week as an embed whose footer is ``mark`` (the post's key, by which
+    a retry recognises an earlier attempt that reached Discord); the content says what it is."""
+    embed = gaps_embed(report, since, until, footer=mark)
+    content = clip(f"Weekly digest: what readers asked from {since} to {until} that the archive did not answer well."
+                   " `/gaps` or `bot gaps` shows any other period.", CONTENT_MAX)
+    return Post(content=content, embed=embed, role_id=None, title=mark)

@@ -299,3 +299,15 @@ class QuestionRecord:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def counts(self, since: float, until: float) -> dict[str, int]:
+        """Questions asked from ``since`` up to before ``until`` (POSIX times): how many, no-matches, weak
+        matches; and the 👍 and 👎 votes cast in that time."""
+        with self._lock:
+            asked, no_match, weak = self._db.execute(
+                "SELECT count(*), coalesce(sum(no_match), 0), coalesce(sum(weak AND NOT no_match), 0)"
+                " FROM questions WHERE asked_at >= ? AND asked_at < ?", (since, until)).fetchone()
+            up, down = self._db.execute(
+                "SELECT coalesce(sum(vote > 0), 0), coalesce(sum(vote < 0), 0) FROM votes WHERE at >= ? AND at < ?",
+                (since, until)).fetchone()
+        return {"questions": asked, "no_match": no_match, "weak": weak, "up": up, "down": down}
