@@ -178,6 +178,40 @@ def test_a_channels_source_is_searched_first_by_mention_ask_and_follow_up(tmp_pa
     run(scenario())
 
 
+@pytest.mark.discord
+@pytest.mark.slow
+def test_threads_and_forum_posts_inherit_their_channels_entry(tmp_path, samples, embedder):
+    async def scenario():
+        def configure(s):
+            s.busy = s.text_channel("help")
+            return channels_toml((s.forum_channel_id, 'source = "kitchen"\nreply = "thread"'),
+                                 (s.channel_id, 'source = "kitchen"'), (s.busy, 'reply = "thread"'))
+
+        async with two_newsletters(tmp_path, samples, embedder, configure) as r:
+            s, me = r.server, f"<@{r.server.app_id}>"
+            reader = s.user("reader")
+            question = "what is speculative decoding"
+            # a reader's forum post: the forum's source, answered in the post (no thread in a thread)
+            post = await s.open_forum_post(s.forum_channel_id, "Kitchen tablet", reader)
+            await asyncio.sleep(0.3)
+            in_post = await s.answer_to((await s.say(post, f"{me} {question}", user=reader))["id"])
+            assert in_post["channel_id"] == post and sources_of(in_post) == {"kitchen"}
+            # a thread a reader started in the kitchen channel: the kitchen source too
+            someone = await s.say(s.channel_id, "tablet talk", user=s.user("someone"))
+            s.start_thread(s.channel_id, someone["id"], "tablet talk", reader)
+            await asyncio.sleep(0.3)
+            in_thread = await s.answer_to((await s.say(someone["id"], f"{me} {question}", user=reader))["id"])
+            assert in_thread["channel_id"] == someone["id"] and sources_of(in_thread) == {"kitchen"}
+            # a reader's thread in a thread channel: answered inline there, from the whole archive
+            other = await s.say(s.busy, "tablet talk", user=s.user("someone"))
+            s.start_thread(s.busy, other["id"], "tablet talk", reader)
+            await asyncio.sleep(0.3)
+            there = await s.answer_to((await s.say(other["id"], f"{me} {question}", user=reader))["id"])
+            assert there["channel_id"] == other["id"] and there["embeds"][0]["footer"]["text"].startswith("ai ·")
+            assert len(s.threads) == 3 and s.rejected == []
+    run(scenario())
+
+
 def settings_error(tmp_path: Path, body: str) -> str:
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[[sources]]\nname = "ai"\npath = "{tmp_path}"\n\n{body}', encoding="utf-8")

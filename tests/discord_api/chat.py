@@ -88,6 +88,13 @@ class ChatRoutes(Gateway):
         asyncio.get_running_loop().create_task(self._thread_create(thread))
         return thread
 
+    async def open_forum_post(self, forum: str, name: str, user: dict[str, Any]) -> str:
+        """A reader opens a post in ``forum``; THREAD_CREATE follows (the GUILDS intent: every session that can
+        see the forum is told of a new thread in it). The post's id."""
+        post = self.forum_post(forum, name, user)  # type: ignore[attr-defined]
+        await self._thread_create(next(t for t in self.threads if t["id"] == post))
+        return post
+
     def answers_to(self, message_id: str) -> list[dict[str, Any]]:
         """The bot's messages that reply to ``message_id``, wherever they are."""
         return [m for msgs in self.channel_messages.values() for m in msgs
