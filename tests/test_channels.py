@@ -85,7 +85,9 @@ async def thread_answer(s: DiscordTestServer, thread_id: str) -> dict:
 
 @pytest.mark.discord
 @pytest.mark.slow
-def test_a_thread_channel_answers_each_question_in_its_own_thread_and_follow_ups_there(tmp_path, samples, embedder):
+def test_a_thread_channel_answers_each_question_in_its_own_thread_and_follow_ups_there(tmp_path, samples, embedder,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("BACKISSUE_DISCORD__ASK_PER_SECONDS", "3600")  # a slow machine must not reopen the window
     async def scenario():
         def configure(s):
             s.busy = s.text_channel("help")
@@ -93,7 +95,8 @@ def test_a_thread_channel_answers_each_question_in_its_own_thread_and_follow_ups
 
         async with two_newsletters(tmp_path, samples, embedder, configure) as r:
             s, me = r.server, f"<@{r.server.app_id}>"
-            asked = await s.say(s.busy, f"{me} what is layer skip")
+            reader = s.user("reader")
+            asked = await s.say(s.busy, f"{me} what is layer skip", user=reader)
             answer = await thread_answer(s, asked["id"])  # Start Thread from Message: the thread's id is the message's
             thread = next(t for t in s.threads if t["id"] == asked["id"])
             assert thread["parent_id"] == s.busy and thread["name"] == "what is layer skip"
@@ -101,19 +104,22 @@ def test_a_thread_channel_answers_each_question_in_its_own_thread_and_follow_ups
             assert cited_section(answer["embeds"][0]) == LAYERSKIP_URL and answer["allowed_mentions"]["parse"] == []
             assert [m for m in s.channel_messages[s.busy] if m["author"]["id"] == s.app_id] == []  # nothing inline
             # a follow-up in the thread (a mention: without Message Content a plain message arrives empty)
-            follow = await s.answer_to((await s.say(thread["id"], f"{me} {FOLLOW_UP}"))["id"])
+            follow = await s.answer_to((await s.say(thread["id"], f"{me} {FOLLOW_UP}", user=reader))["id"])
             assert follow["channel_id"] == thread["id"] and "Following up on" in follow["content"]
             assert cited_section(follow["embeds"][0]) == LAYERSKIP_URL
             assert len(s.threads) == 1  # no thread in the thread
             # the next question gets a thread of its own, named after it and cut at a word
             long = "what does " + " ".join(["the fineweb pretraining dataset"] * 5) + " contain"
-            second = await s.say(s.busy, f"{me} {long}")
+            second = await s.say(s.busy, f"{me} {long}", user=reader)
             await thread_answer(s, second["id"])
             name = next(t for t in s.threads if t["id"] == second["id"])["name"]
             assert len(name) <= 100 and name.endswith("…") and long.startswith(name[:-1])
             # a bare mention still gets its how-to inline, as anywhere
-            bare = await s.answer_to((await s.say(s.busy, me))["id"])
+            bare = await s.answer_to((await s.say(s.busy, me, user=reader))["id"])
             assert bare["channel_id"] == s.busy and len(s.threads) == 2
+            # the shared per-reader limit (4 an hour here: three questions and the how-to) holds before any thread
+            refused = await s.answer_to((await s.say(s.busy, f"{me} what is fineweb", user=reader))["id"])
+            assert "try again in" in refused["content"] and refused["channel_id"] == s.busy and len(s.threads) == 2
             assert s.rejected == []
     run(scenario())
 
