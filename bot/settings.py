@@ -189,6 +189,14 @@ class IndexSettings(_Section):
         return v
 
 
+class ChannelSettings(_Section):
+    """How the bot behaves in one channel (and the threads and forum posts in it): ``[[channels]]``."""
+
+    id: int = Field(ge=1)  # the channel's id (Developer Mode → right-click the channel → Copy Channel ID)
+    source: str | None = Field(default=None, min_length=1)  # questions asked here search this source first
+    reply: Literal["inline", "thread"] = "inline"  # "thread": a mention's answer starts a thread
+
+
 def _default_sources() -> list[SourceSettings]:
     return [SourceSettings(name="examples", path=BUNDLED_EXAMPLES, base_url="https://newsletter.example.org/issues/")]
 
@@ -205,6 +213,7 @@ class Settings(BaseSettings):
     announce: AnnounceSettings = Field(default_factory=AnnounceSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     answers: AnswersSettings = Field(default_factory=AnswersSettings)
+    channels: list[ChannelSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -212,6 +221,20 @@ class Settings(BaseSettings):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Settings:
+        names = [s.name for s in self.sources]
+        seen: dict[int, int] = {}
+        for n, c in enumerate(self.channels):
+            if c.source is not None and c.source not in names:
+                raise ValueError(f"channels[{n}].source: channel {c.id}'s source {c.source!r} is not configured;"
+                                 f" the sources are {', '.join(names)}")
+            if c.id in seen:
+                raise ValueError(f"channels[{n}].id: channel {c.id} is already configured in channels[{seen[c.id]}];"
+                                 " give each channel one entry")
+            seen[c.id] = n
         return self
 
     @classmethod
@@ -338,6 +361,9 @@ def _describe(err: dict[str, Any], file: Path | None) -> str:
     msg = err.get("msg", "invalid")
     if err.get("type") == "value_error":
         msg = msg.removeprefix("Value error, ")  # the validator's own words, without pydantic's label
+        named = None if key else re.match(r"([a-z_]+\[\d+\]\.[a-z_]+): ", msg)
+        if named:  # a check across sections names the entry it is about: "channels[1].source: ..."
+            key, msg = named[1], msg[named.end():]
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the keys)"
     value = err.get("input")
@@ -367,9 +393,10 @@ def load_settings(explicit: Path | None = None) -> Settings:
         if secrets:
             where = "; ".join(f"{key}: {_secret_advice(key)}" for key in secrets)
             raise ConfigError(f"{path}: secrets are read only from the environment, never from the config file — {where}")
-        if isinstance(data.get("sources"), dict):
-            raise ConfigError(f"{path}: sources must be a list of tables: write each source as [[sources]]"
-                              " (two brackets), not [sources]")
+        for table in ("sources", "channels"):
+            if isinstance(data.get(table), dict):
+                raise ConfigError(f"{path}: {table} must be a list of tables: write each one as [[{table}]]"
+                                  f" (two brackets), not [{table}]")
         base = path.resolve().parent
 
     class _FromFile(Settings):

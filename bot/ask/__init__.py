@@ -16,6 +16,7 @@ async def setup(bot: BackissueBot) -> None:
     they ask (``bot.limit``)."""
     from bot.ask._cog import AskCog  # here, not above: importing bot.ask.render stays light
     from bot.ask.message import MessageSearchCog
+    from bot.channels import ChannelRules
 
     s = bot.settings
     # the buttons under every answer (/ask's and the conversations'): their records share the conversation store
@@ -33,6 +34,6 @@ async def setup(bot: BackissueBot) -> None:
     await bot.add_cog(buttons)
     bot.add_dynamic_items(*DYNAMIC_ITEMS)  # a button pressed after a restart is found again by its custom_id
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
-                             record=bot.record, buttons=buttons))
+                             record=bot.record, buttons=buttons, channels=ChannelRules.of(s.channels)))
     await bot.add_cog(MessageSearchCog(bot.tree, bot.retriever, runner=bot.runner, record=bot.record,
-                                       buttons=buttons))
+                                       buttons=buttons, channels=ChannelRules.of(s.channels)))

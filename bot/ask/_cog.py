@@ -12,7 +12,9 @@ from discord.ext import commands
 
 from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, render_answer
+from bot.channels import ChannelRules
 from bot.command_tree import Refusal
+from bot.converse.about import in_source_first
 from bot.converse.state import AnswerState
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
 from bot.feedback.record import QuestionRecord
@@ -32,8 +34,9 @@ def _day(value: str | None, name: str) -> dt.date | None:
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
                  runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
-                 buttons: AnswerButtons | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.runner = runner
+        self.channels = channels or ChannelRules()  # [[channels]]: a channel's default source
         self.buttons = buttons
         self.record = record
         self.retriever = retriever
@@ -79,14 +82,24 @@ class AskCog(commands.Cog):
         private: bool = False,
     ) -> None:
         filters = self._filters(source, issue, since, until)
+        # the channel's default source, unless the reader named one; the answer stays the interaction's reply,
+        # also in a channel whose mentions get a thread each
+        default = None if source else self.channels.place_of(interaction.channel, interaction.channel_id).source
         await interaction.response.defer(ephemeral=private, thinking=True)
         # a failing search reaches the command tree's error handler: it tells the reader and logs it once
-        answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
         question_id = None
+        lead = ""
+        if default is None:
+            answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
+        else:
+            answer, filters, lead = await asyncio.to_thread(
+                in_source_first, lambda f: self.retriever.search(question, results, f), default, filters)
         if self.record is not None:
             question_id = await asyncio.to_thread(self.record.add, "ask", interaction.user.id, question, filters,
                                                   answer)
         rendered = render_answer(answer)
+        if lead:
+            rendered.content = clip(f"{lead}\n{rendered.content}", CONTENT_MAX)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)

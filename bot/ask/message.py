@@ -15,6 +15,8 @@ from discord.ext import commands
 
 from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, render_answer
+from bot.channels import ChannelRules
+from bot.converse.about import in_source_first
 from bot.converse.state import AnswerState
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip, unformat
 from bot.feedback.record import QuestionRecord
@@ -40,8 +42,9 @@ def message_question(content: str) -> str:
 class MessageSearchCog(commands.Cog):
     def __init__(self, tree: app_commands.CommandTree, retriever: Retriever, *,
                  runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
-                 buttons: AnswerButtons | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.tree = tree
+        self.channels = channels or ChannelRules()  # the target message's channel: its default source first
         self.buttons = buttons  # More results and Share, as under /ask's private answers
         self.retriever = retriever
         self.runner = runner
@@ -66,13 +69,21 @@ class MessageSearchCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         filters = Filters()
+        default = self.channels.place_of(message.channel, message.channel.id).source
         # a failing search reaches the command tree's error handler: it tells the reader and logs it once
-        answer = await asyncio.to_thread(self.retriever.search, question, RESULTS, filters)
         question_id = None
+        lead = ""
+        if default is None:
+            answer = await asyncio.to_thread(self.retriever.search, question, RESULTS, filters)
+        else:
+            answer, filters, lead = await asyncio.to_thread(
+                in_source_first, lambda f: self.retriever.search(question, RESULTS, f), default, filters)
         if self.record is not None:
             question_id = await asyncio.to_thread(self.record.add, ENTRY, interaction.user.id, question, filters,
                                                   answer)
         rendered: Rendered = render_answer(answer)
+        if lead:
+            rendered.content = clip(f"{lead}\n{rendered.content}", CONTENT_MAX)
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)

@@ -13,6 +13,7 @@ async def setup(bot: BackissueBot) -> None:
     """Answer mentions and follow-ups, with the conversations kept in the data folder, the shared reader limit and
     the bot's one question record."""
     from bot.ask.buttons import COG_NAME, AnswerButtons
+    from bot.channels import ChannelRules
     from bot.converse._cog import ConverseCog  # here, not above: as the other features do
     from bot.converse.state import open_conversations
 
@@ -22,4 +23,5 @@ async def setup(bot: BackissueBot) -> None:
     await bot.add_cog(ConverseCog(bot, bot.retriever, store, bot.limit, runner=bot.runner, record=bot.record,
                                   plain_in_threads=s.discord.message_content,
                                   announcements=bot.announce_state,
-                                  buttons=buttons if isinstance(buttons, AnswerButtons) else None))
+                                  buttons=buttons if isinstance(buttons, AnswerButtons) else None,
+                                  channels=ChannelRules.of(s.channels)))

@@ -16,7 +16,8 @@ from discord.ext import commands
 from bot.announce.ledger import AnnounceLedger
 from bot.ask.buttons import AnswerButtons
 from bot.ask.render import Rendered, quote_question, render_answer, render_error
-from bot.converse.about import about_issue
+from bot.channels import ANYWHERE, ChannelRules, Place, thread_name
+from bot.converse.about import about_issue, in_source_first
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
 from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
@@ -28,14 +29,16 @@ from index.search.retriever import Filters, Retriever
 
 log = logging.getLogger(__name__)
 PER_PAGE = 3  # sections an answer to a message shows, as /ask's default
+THREAD_ARCHIVE_MINUTES = 1440  # a question's thread leaves the channel list after a day without messages
 
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
                  runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
                  plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
-                 buttons: AnswerButtons | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.bot = bot
+        self.channels = channels or ChannelRules()  # [[channels]]: a default source, a thread per question
         self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
         self.buttons = buttons  # the buttons under each answer; None: answers without buttons
         self.retriever = retriever
@@ -89,11 +92,12 @@ class ConverseCog(commands.Cog):
         if decision.kind is Kind.HOWTO:
             await self._send(message, Rendered(HOWTO.format(name=user.display_name)))
             return
+        place = ANYWHERE if decision.kind is Kind.FOLLOW or about is not None else self.channels.place_of(message.channel)
         await self._answer(message, decision, conversation if decision.kind is Kind.FOLLOW else None,
-                           entry(decision, incoming, announced=about is not None), about)
+                           entry(decision, incoming, announced=about is not None), about, place)
 
     async def _answer(self, message: discord.Message, decision: Decision, conversation: Conversation | None,
-                      entry: str, about: tuple[str, str] | None = None) -> None:
+                      entry: str, about: tuple[str, str] | None = None, place: Place = ANYWHERE) -> None:
         conversation = conversation or Conversation("", (), Filters())
         earlier = list(conversation.turns)
         lead = ""
@@ -105,6 +109,11 @@ class ConverseCog(commands.Cog):
                                                        PER_PAGE)
                 if not answer.no_match and all((r.source, r.path) == about for r in answer.results):
                     filters = Filters(source=about[0], issue=about[1])  # answered from the issue: more of it
+            elif place.source is not None:  # a new question in a channel about one newsletter: that one first
+                answer, filters, lead = await asyncio.to_thread(
+                    in_source_first, lambda f: self.retriever.search(decision.question, PER_PAGE, f),
+                    place.source, filters)
+                conversation = dataclasses.replace(conversation, filters=filters)  # its follow-ups keep them
             else:
                 answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier,
                                                  PER_PAGE, filters)
@@ -128,16 +137,40 @@ class ConverseCog(commands.Cog):
         notice = indexing_notice(self.runner) if self.runner is not None else None
         if notice:
             rendered.content = f"{rendered.content}\n*{notice}*"
-        sent = await self._send(message, rendered, view)
+        thread = await self._thread_for(message, decision.question) if place.start_thread else None
+        sent = await self._send(message, rendered, view, into=thread)
         if sent is None:
             return
         keys = [sent.id] + ([message.channel.id] if isinstance(message.channel, discord.Thread) and earlier else [])
+        if thread is not None:
+            keys.append(thread.id)  # the question's thread is its conversation: a message in it follows up
         await asyncio.to_thread(self.store.save, conversation.then(sent.id, decision.question), keys)
 
-    async def _send(self, message: discord.Message, rendered: Rendered,
-                    view: discord.ui.View | None = None) -> discord.Message | None:
-        """Reply to ``message``, pinging no one; None when Discord refuses (no permission, message gone)."""
+    async def _thread_for(self, message: discord.Message, question: str) -> discord.Thread | None:
+        """A thread started from the reader's ``message``, named after the question; None when the bot may not
+        start one here (then the answer is a reply, as in any channel)."""
+        me = message.guild.me if message.guild is not None else None
+        if isinstance(message.channel, discord.abc.GuildChannel) and me is not None \
+                and not message.channel.permissions_for(me).create_public_threads:
+            log.warning("channel %s is configured for threads, but the bot lacks the Create Public Threads"
+                        " permission there: answering inline", message.channel.id)
+            return None
         try:
+            return await message.create_thread(name=thread_name(question),
+                                               auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except (discord.HTTPException, ValueError) as exc:
+            log.warning("cannot start a thread from message %s in channel %s (answering inline): %s",
+                        message.id, message.channel.id, exc)
+            return None
+
+    async def _send(self, message: discord.Message, rendered: Rendered, view: discord.ui.View | None = None,
+                    *, into: discord.Thread | None = None) -> discord.Message | None:
+        """Reply to ``message``, pinging no one (or post ``into`` the thread started from it, where the message
+        itself stands at the top); None when Discord refuses (no permission, message gone)."""
+        try:
+            if into is not None:
+                return await into.send(clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds,
+                                       allowed_mentions=NO_PINGS, view=view)
             return await message.channel.send(
                 clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds, allowed_mentions=NO_PINGS, view=view,
                 reference=message.to_reference(fail_if_not_exists=False), mention_author=False)

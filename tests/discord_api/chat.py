@@ -15,7 +15,8 @@ What Discord documents, and this server does:
   ``referenced_message``; creating one whose message does not exist in that channel fails (50035,
   REPLIES_UNKNOWN_MESSAGE) unless ``fail_if_not_exists`` is false, which posts a plain message.
 - Start Thread from Message (text or announcement channels): the thread's id is the message's id, a name of
-  1-100 characters, ``auto_archive_duration`` one of 60/1440/4320/10080, one thread per message (160004).
+  1-100 characters, ``auto_archive_duration`` one of 60/1440/4320/10080, one thread per message (160004);
+  the bot needs CREATE_PUBLIC_THREADS (1 << 35), else 403 Missing Permissions (50013).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord_api.gateway import Gateway
+from tests.discord_api.gateway import CREATE_PUBLIC_THREADS, Gateway
 from tests.discord_api.limits import DiscordError
 from tests.discord_api.wire import json_response as _json
 from tests.discord_api.wire import now_iso, public
@@ -87,10 +88,28 @@ class ChatRoutes(Gateway):
         asyncio.get_running_loop().create_task(self._thread_create(thread))
         return thread
 
+    async def open_forum_post(self, forum: str, name: str, user: dict[str, Any]) -> str:
+        """A reader opens a post in ``forum``; THREAD_CREATE follows (the GUILDS intent: every session that can
+        see the forum is told of a new thread in it). The post's id."""
+        post = self.forum_post(forum, name, user)  # type: ignore[attr-defined]
+        await self._thread_create(next(t for t in self.threads if t["id"] == post))
+        return post
+
     def answers_to(self, message_id: str) -> list[dict[str, Any]]:
         """The bot's messages that reply to ``message_id``, wherever they are."""
         return [m for msgs in self.channel_messages.values() for m in msgs
                 if m["author"]["id"] == self.app_id and (m.get("message_reference") or {}).get("message_id") == message_id]
+
+    async def posted_in(self, channel: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The bot's messages in ``channel`` (a thread too), once there is one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mine = [m for m in self.channel_messages.get(channel, []) if m["author"]["id"] == self.app_id]
+            if mine:
+                return mine
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot posted nothing in channel {channel}")
+            await asyncio.sleep(0.05)
 
     async def answer_to(self, message_id: str, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -144,7 +163,9 @@ class ChatRoutes(Gateway):
         payload = public(msg)
         dm = self._is_dm(msg["channel_id"])
         if not dm:
-            payload["member"] = {"roles": [], "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
+            # the author's member object, with their roles (the bot's: its managed role)
+            roles = [self.bot_role_id] if msg["author"]["id"] == self.app_id else []
+            payload["member"] = {"roles": roles, "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
         if msg.get("_referenced") is not None:
             payload["referenced_message"] = public(msg["_referenced"])
         replies_to_me = (msg.get("_referenced") or {}).get("author", {}).get("id") == self.app_id
@@ -192,6 +213,8 @@ class ChatRoutes(Gateway):
         self._auth(request)
         channel = request.match_info["channel"]
         self._writable(channel)
+        if not self.bot_may(CREATE_PUBLIC_THREADS):
+            raise DiscordError(403, 50013, "Missing Permissions")
         body = await request.json()
         thread = self._new_thread(channel, request.match_info["message"], body.get("name") or "", self.app_id,
                                   body.get("auto_archive_duration", 4320))

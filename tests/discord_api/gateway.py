@@ -14,6 +14,12 @@ from tests.discord_api.base import ServerBase
 from tests.discord_api.wire import now_iso as _now_iso
 
 DEFAULT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
+ADMINISTRATOR = 1 << 3
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
+# what the bot is invited with for thread channels (README, "Running the bot on Discord"), as its managed role: embed
+# links, read message history, create public threads, send messages in threads
+BOT_ROLE_PERMISSIONS = (1 << 14) | (1 << 16) | CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS
 
 
 class Gateway(ServerBase):
@@ -24,6 +30,16 @@ class Gateway(ServerBase):
     _ws: web.WebSocketResponse | None
     _seq: int
     intents: int
+    bot_role_id: str
+    bot_role_permissions: int  # tests take permissions away (before the bot connects)
+
+    def bot_permissions(self) -> int:
+        """The bot's guild permissions: @everyone's and its managed role's (no channel overwrites are modelled)."""
+        return DEFAULT_PERMISSIONS | self.bot_role_permissions
+
+    def bot_may(self, permission: int) -> bool:
+        perms = self.bot_permissions()
+        return bool(perms & ADMINISTRATOR or perms & permission == permission)
 
     async def _send(self, op: int, d: Any, t: str | None = None) -> None:
         assert self._ws is not None
@@ -64,14 +80,18 @@ class Gateway(ServerBase):
         }, "READY")
         everyone = {"id": self.guild_id, "name": "@everyone", "permissions": str(DEFAULT_PERMISSIONS), "position": 0,
                     "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        # a bot invited with permissions gets a managed role named after it, tagged with its id
+        bot_role = {"id": self.bot_role_id, "name": "backissue", "permissions": str(self.bot_role_permissions),
+                    "position": 1, "color": 0, "hoist": False, "managed": True, "mentionable": False, "flags": 0,
+                    "tags": {"bot_id": self.app_id}}
         await self._send(0, {
             "id": self.guild_id, "name": "Newsletter readers", "icon": None, "owner_id": self.owner["id"],
             "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
-            "explicit_content_filter": 0, "roles": [everyone], "emojis": [], "stickers": [], "features": [],
+            "explicit_content_filter": 0, "roles": [everyone, bot_role], "emojis": [], "stickers": [], "features": [],
             "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0, "nsfw_level": 0, "preferred_locale": "en-US",
             "member_count": 3, "large": False, "unavailable": False, "joined_at": _now_iso(),
-            "members": [{"user": self.bot_user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
-                         "flags": 0}],
+            "members": [{"user": self.bot_user, "roles": [self.bot_role_id], "joined_at": _now_iso(), "deaf": False,
+                         "mute": False, "flags": 0}],
             "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in self.channels.values()
                          if c["type"] != 1],  # DM channels belong to no guild
             "threads": [], "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],

@@ -27,6 +27,7 @@ from tests.discord_api.base import FORUM
 from tests.discord_api.chat import ChatRoutes
 from tests.discord_api.components import ComponentRoutes
 from tests.discord_api.faults import Faults
+from tests.discord_api.gateway import BOT_ROLE_PERMISSIONS
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import DiscordError
 from tests.discord_api.messages import NEWS, MessageRoutes
@@ -53,6 +54,8 @@ class DiscordTestServer(ModalRoutes, ComponentRoutes, InteractionRoutes, Message
                          "avatar": None, "bot": True, "flags": 0}
         self.owner = self.user("owner")
         self.guild_id = self.snowflake()
+        self.bot_role_id = self.snowflake()
+        self.bot_role_permissions = BOT_ROLE_PERMISSIONS
         self.channel_id = self.snowflake()
         self.news_channel_id = self.snowflake()
         self.forum_channel_id = self.snowflake()
