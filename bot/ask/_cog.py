@@ -10,15 +10,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ask.answering import Answering
 from bot.ask.buttons import AnswerButtons
-from bot.ask.render import Rendered, render_answer
 from bot.channels import ChannelRules
 from bot.command_tree import Refusal
-from bot.converse.about import in_source_first
-from bot.converse.state import AnswerState
-from bot.discord_text import CHOICE_MAX, CHOICES_MAX, CONTENT_MAX, NO_PINGS, clip
+from bot.discord_text import CHOICE_MAX, CHOICES_MAX, clip
 from bot.feedback.record import QuestionRecord
-from bot.jobs import ReindexRunner, indexing_notice
+from bot.jobs import ReindexRunner
 from bot.ratelimit import limited
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
@@ -40,6 +38,7 @@ class AskCog(commands.Cog):
         self.buttons = buttons
         self.record = record
         self.retriever = retriever
+        self.answering = Answering(retriever, runner, record, buttons)
         self.catalog = catalog
         self.sources = list(sources)
 
@@ -86,34 +85,8 @@ class AskCog(commands.Cog):
         # also in a channel whose mentions get a thread each
         default = None if source else self.channels.place_of(interaction.channel, interaction.channel_id).source
         await interaction.response.defer(ephemeral=private, thinking=True)
-        # a failing search reaches the command tree's error handler: it tells the reader and logs it once
-        question_id = None
-        lead = ""
-        if default is None:
-            answer = await asyncio.to_thread(self.retriever.search, question, results, filters)
-        else:
-            answer, filters, lead = await asyncio.to_thread(
-                in_source_first, lambda f: self.retriever.search(question, results, f), default, filters)
-        if self.record is not None:
-            question_id = await asyncio.to_thread(self.record.add, "ask", interaction.user.id, question, filters,
-                                                  answer)
-        rendered = render_answer(answer)
-        if lead:
-            rendered.content = clip(f"{lead}\n{rendered.content}", CONTENT_MAX)
-        notice = indexing_notice(self.runner) if self.runner is not None else None
-        if notice:
-            rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
-        view = None
-        if self.buttons is not None:
-            view = await self.buttons.attach(answer, AnswerState(
-                question=question, filters=filters, per_page=results, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=private, question_id=question_id))
-        await self._reply(interaction, rendered, view)
-
-    async def _reply(self, interaction: discord.Interaction, rendered: Rendered,
-                     view: discord.ui.View | None = None) -> None:
-        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
-                                                 allowed_mentions=NO_PINGS)
+        await self.answering.answer(interaction, question, filters, entry="ask", results=results, private=private,
+                                    default_source=default)
 
     @ask.autocomplete("issue")
     async def _issue_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -7,20 +7,16 @@ Discord hands a message command the target's content even without the Message Co
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ask.answering import Answering
 from bot.ask.buttons import AnswerButtons
-from bot.ask.render import Rendered, render_answer
 from bot.channels import ChannelRules
-from bot.converse.about import in_source_first
-from bot.converse.state import AnswerState
-from bot.discord_text import CONTENT_MAX, NO_PINGS, clip, unformat
+from bot.discord_text import NO_PINGS, clip, unformat
 from bot.feedback.record import QuestionRecord
-from bot.jobs import ReindexRunner, indexing_notice
+from bot.jobs import ReindexRunner
 from bot.ratelimit import limited
 from index.search.query import strip_markup
 from index.search.retriever import Filters, Retriever
@@ -49,6 +45,7 @@ class MessageSearchCog(commands.Cog):
         self.retriever = retriever
         self.runner = runner
         self.record = record
+        self.answering = Answering(retriever, runner, record, buttons)
         # discord.py has no decorator for a context menu inside a cog: it is made here and added on load
         self.menu = app_commands.ContextMenu(
             name=NAME, callback=self.search_message, type=discord.AppCommandType.message,
@@ -68,29 +65,6 @@ class MessageSearchCog(commands.Cog):
             await interaction.response.send_message(NO_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        filters = Filters()
         default = self.channels.place_of(message.channel, message.channel.id).source
-        # a failing search reaches the command tree's error handler: it tells the reader and logs it once
-        question_id = None
-        lead = ""
-        if default is None:
-            answer = await asyncio.to_thread(self.retriever.search, question, RESULTS, filters)
-        else:
-            answer, filters, lead = await asyncio.to_thread(
-                in_source_first, lambda f: self.retriever.search(question, RESULTS, f), default, filters)
-        if self.record is not None:
-            question_id = await asyncio.to_thread(self.record.add, ENTRY, interaction.user.id, question, filters,
-                                                  answer)
-        rendered: Rendered = render_answer(answer)
-        if lead:
-            rendered.content = clip(f"{lead}\n{rendered.content}", CONTENT_MAX)
-        notice = indexing_notice(self.runner) if self.runner is not None else None
-        if notice:
-            rendered.content = clip(f"{rendered.content}\n*{notice}*", CONTENT_MAX)
-        view = None
-        if self.buttons is not None:
-            view = await self.buttons.attach(answer, AnswerState(
-                question=question, filters=filters, per_page=RESULTS, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=True, question_id=question_id))
-        await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
-                                                 allowed_mentions=NO_PINGS)
+        await self.answering.answer(interaction, question, Filters(), entry=ENTRY, results=RESULTS, private=True,
+                                    default_source=default)
