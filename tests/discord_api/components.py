@@ -23,7 +23,7 @@ from typing import Any
 from tests.discord_api.gateway import DEFAULT_PERMISSIONS
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import LINK_STYLE
-from tests.discord_api.wire import now_iso, public
+from tests.discord_api.wire import now_iso
 
 MESSAGE_COMPONENT = 3
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
@@ -95,17 +95,5 @@ class ComponentRoutes(InteractionRoutes):
             id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type=MESSAGE_COMPONENT,
             data={"custom_id": button["custom_id"], "component_type": 2}, user_id=user["id"], created=time.monotonic(),
             message_id=msg["id"])
-        self.interactions[rec.id] = rec
-        channel = msg["channel_id"]
-        await self._send(0, {
-            "id": rec.id, "application_id": self.app_id, "type": rec.type, "data": rec.data, "token": rec.token,
-            "version": 1, "guild_id": self.guild_id, "channel_id": channel, "message": public(msg),
-            "channel": {"id": channel, "type": 0, "name": "general", "guild_id": self.guild_id,
-                        "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
-            "member": {"user": user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0,
-                       "permissions": str(DEFAULT_PERMISSIONS), "pending": False, "nick": None, "avatar": None},
-            "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
-            "attachment_size_limit": 8 * 1024 * 1024,
-        }, "INTERACTION_CREATE")
+        await self._create_interaction(rec, user, DEFAULT_PERMISSIONS, message=msg)
         return rec

@@ -286,7 +286,10 @@ class InteractionRoutes(Gateway):
         return rec
 
     async def _create_interaction(self, rec: InteractionRecord, user: dict[str, Any], perms: int, *,
-                                  context: int = GUILD, installs: tuple[str, ...] = (GUILD_INSTALL,)) -> None:
+                                  context: int = GUILD, installs: tuple[str, ...] = (GUILD_INSTALL,),
+                                  message: dict[str, Any] | None = None) -> None:
+        """INTERACTION_CREATE for ``rec``: in the guild's general channel, or, with ``message`` (a component's or
+        a modal's from a button), in that message's channel and carrying it; in a DM or group DM for ``context``."""
         self.interactions[rec.id] = rec
         # the installations that authorised it: a guild install names the guild ("0" in the bot's DM), a user one
         # the user
@@ -297,10 +300,13 @@ class InteractionRoutes(Gateway):
             "version": 1, "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "entitlements": [],
             "authorizing_integration_owners": owners, "context": context, "attachment_size_limit": 8 * 1024 * 1024,
         }
+        if message is not None:
+            payload["message"] = public(message)
         if context == GUILD:
+            channel = message["channel_id"] if message is not None else self.channel_id
             payload.update({
-                "guild_id": self.guild_id, "channel_id": self.channel_id, "guild_locale": "en-US",
-                "channel": {"id": self.channel_id, "type": 0, "name": "general", "guild_id": self.guild_id,
+                "guild_id": self.guild_id, "channel_id": channel, "guild_locale": "en-US",
+                "channel": {"id": channel, "type": 0, "name": "general", "guild_id": self.guild_id,
                             "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
                 "member": {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
                            "flags": 0, "permissions": str(perms), "pending": False, "nick": None, "avatar": None},

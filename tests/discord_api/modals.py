@@ -24,7 +24,6 @@ from tests.discord_api.components import ComponentRoutes
 from tests.discord_api.gateway import DEFAULT_PERMISSIONS
 from tests.discord_api.interactions import InteractionRecord
 from tests.discord_api.limits import ACTION_ROW, LABEL, TEXT_DISPLAY, TEXT_INPUT
-from tests.discord_api.wire import now_iso, public
 
 MODAL_SUBMIT = 5
 
@@ -91,22 +90,7 @@ class ModalRoutes(ComponentRoutes):
             id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48), type=MODAL_SUBMIT,
             data={"custom_id": modal["custom_id"], "components": answered}, user_id=user["id"],
             created=time.monotonic(), message_id=opened.message_id)
-        self.interactions[rec.id] = rec
-        channel = self.channel_id
-        payload: dict[str, Any] = {
-            "id": rec.id, "application_id": self.app_id, "type": rec.type, "data": rec.data, "token": rec.token,
-            "version": 1, "guild_id": self.guild_id, "channel_id": channel,
-            "channel": {"id": channel, "type": 0, "name": "general", "guild_id": self.guild_id,
-                        "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
-            "member": {"user": user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0,
-                       "permissions": str(DEFAULT_PERMISSIONS), "pending": False, "nick": None, "avatar": None},
-            "app_permissions": str(DEFAULT_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
-            "attachment_size_limit": 8 * 1024 * 1024,
-        }
-        if opened.message_id is not None:  # opened from a button: its message, as a component interaction has
-            message = self.any_message(opened.message_id)
-            payload["message"] = public(message)
-            payload["channel_id"] = payload["channel"]["id"] = message["channel_id"]
-        await self._send(0, payload, "INTERACTION_CREATE")
+        # opened from a button: in that message's channel, carrying it, as a component interaction is
+        message = self.any_message(opened.message_id) if opened.message_id is not None else None
+        await self._create_interaction(rec, user, DEFAULT_PERMISSIONS, message=message)
         return rec
