@@ -76,13 +76,15 @@ class TokenCounter:
         self._tok.no_truncation()
         self._tok.no_padding()
 
-    def __call__(self, texts: Sequence[str], *, add_special_tokens: bool = True,
-                 return_offsets_mapping: bool = False) -> dict[str, list[list[Any]]]:
-        encodings = self._tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)
-        out: dict[str, list[list[Any]]] = {"input_ids": [e.ids for e in encodings]}
+    def __call__(self, texts: str | Sequence[str], *, add_special_tokens: bool = True,
+                 return_offsets_mapping: bool = False) -> dict[str, list[Any]]:
+        """One list per text; for one text given as a string, that text's list (as transformers answers)."""
+        one = isinstance(texts, str)
+        encodings = self._tok.encode_batch([texts] if one else list(texts), add_special_tokens=add_special_tokens)
+        out: dict[str, list[Any]] = {"input_ids": [e.ids for e in encodings]}
         if return_offsets_mapping:
             out["offset_mapping"] = [e.offsets for e in encodings]
-        return out
+        return {k: v[0] for k, v in out.items()} if one else out
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode(list(ids), skip_special_tokens=False)  # as transformers decodes: [UNK] kept
