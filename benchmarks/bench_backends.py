@@ -106,7 +106,7 @@ def main() -> None:
             shutil.copytree(args.seed, data_dir, ignore=shutil.ignore_patterns("*.lock"))
         shutil.rmtree(export_dir, ignore_errors=True)  # the first load exports (or quantizes), once
         t0 = time.perf_counter()
-        Embedder(backend=backend, export_dir=export_dir).model()
+        Embedder(backend=backend, export_dir=export_dir).load()
         first_load = time.perf_counter() - t0
         load = os.getloadavg()[0]
         reindex_s, reindex_rss, out = run_child(["--config", str(cfg), "reindex", *(["--full"] if args.full else [])], env)

@@ -34,7 +34,7 @@ def embedder():
 
     backend = os.environ.get("BACKISSUE_EMBEDDING__BACKEND", EmbeddingSettings().backend)  # as the bots it starts
     e = Embedder(backend=backend, export_dir=Path(os.environ["BACKISSUE_EMBEDDING__EXPORT_DIR"]))
-    e.model()
+    e.load()
     return e
 
 

@@ -24,7 +24,7 @@ FP32_TOLERANCE = 1e-5
 @pytest.fixture(scope="module")
 def torch_embedder() -> Embedder:
     e = Embedder(backend="torch")
-    e.model()
+    e.load()
     return e
 
 
@@ -86,7 +86,7 @@ def test_the_export_goes_to_its_folder_once_and_a_changed_model_exports_again(tm
 
     config = model / "config.json"
     config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the model changed
-    Embedder(str(model), backend="onnx", export_dir=exports).model()
+    Embedder(str(model), backend="onnx", export_dir=exports).load()
     assert len(list(exports.rglob("*.onnx"))) == 2
 
 
@@ -104,3 +104,34 @@ def test_a_missing_onnx_package_says_how_to_install_it(tmp_path, samples, packag
     assert f"needs the Python package {package!r}" in r.stderr and "pip install onnx onnxruntime" in r.stderr
     assert 'backend = "torch"' in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_int8_vectors_are_those_of_the_sentence_transformers_pipeline(samples):
+    """The exported graph runs without sentence-transformers (index.embedding.lean); int8's vectors depend on how
+    texts are batched and padded, so the same batches must give the same vectors, or existing int8 indexes would
+    hold vectors a question is no longer encoded like."""
+    from index.embedding import onnx
+
+    cache = Path(os.environ["BACKISSUE_EMBEDDING__EXPORT_DIR"])
+    lean = Embedder(backend="onnx-int8", export_dir=cache, batch_size=4)
+    texts = [*_texts(samples), "what is layer skip", "a", "  spaced out  ", "word " * 400]
+    ours = lean.encode(texts)
+    reference = Embedder(backend="onnx-int8", export_dir=cache)
+    model = reference._sentence_transformer(resolve_model("all-MiniLM-L6-v2"))
+    graph, transformer = reference._export(model, resolve_model("all-MiniLM-L6-v2"), "int8")
+    onnx.install(transformer, graph, None)
+    theirs = model.encode(texts, batch_size=4, normalize_embeddings=True, convert_to_numpy=True)
+    assert float(np.abs(ours - theirs).max()) < FP32_TOLERANCE
+
+
+def test_an_exported_model_answers_without_loading_pytorch(tmp_path, embedder):
+    """What keeps `bot run` small: with the graph exported, neither PyTorch nor sentence-transformers is imported."""
+    code = ("import sys; from pathlib import Path; from index.embedding.model import Embedder;"
+            f" e = Embedder(backend={embedder.backend!r}, export_dir=Path({str(embedder.export_dir)!r}));"
+            " v = e.encode_query('what is layer skip'); c = e.tokenizer()(['layer skip'], add_special_tokens=False);"
+            " print(len(v), e.max_tokens, c['input_ids'][0], sorted(m for m in ('torch', 'sentence_transformers',"
+            " 'transformers') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("[", 1)[0].split() == ["384", "256"]
+    assert r.stdout.strip().endswith("[]"), r.stdout  # none of the three

@@ -117,7 +117,7 @@ def test_model_change_rebuilds_everything(index_env, samples, spec_for):
     spec = spec_for(samples)
     index_env.indexer.reindex([spec])
     other = Embedder(str(index_env.embedder.model_name).lower())  # same weights, another identity
-    other._model = index_env.embedder.model()
+    other._encoder = index_env.embedder.load()
     s = Indexer(index_env.catalog, index_env.store, other).reindex([spec])
     assert s.new == 3 and s.unchanged == 0
     assert index_env.catalog.get_meta("model") == other.identity

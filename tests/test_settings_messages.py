@@ -57,7 +57,7 @@ def test_an_unavailable_model_does_not_claim_a_connection_was_tried(monkeypatch)
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError) as err:
-        Embedder("no-such-org/no-such-model").model()
+        Embedder("no-such-org/no-such-model").load()
     message = str(err.value)
     assert "no-such-org/no-such-model" in message and "nothing was downloaded" in message
     assert "huggingface.co" not in message and "connect" not in message

