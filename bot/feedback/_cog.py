@@ -37,7 +37,8 @@ class GapsCog(commands.Cog):
         except BadPeriod as exc:
             raise Refusal(f"{str(exc).capitalize()}.") from None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await asyncio.to_thread(gaps_report, self.settings, self.retriever, start, end)
-        await interaction.edit_original_response(embed=gaps_embed(report, first, last), allowed_mentions=NO_PINGS)
+        report, downs = await asyncio.to_thread(gaps_report, self.settings, self.retriever, start, end)
+        await interaction.edit_original_response(embed=gaps_embed(report, first, last, downs=downs),
+                                                 allowed_mentions=NO_PINGS)
 
 
