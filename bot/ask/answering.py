@@ -49,6 +49,6 @@ class Answering:
         if self.buttons is not None:
             view = await self.buttons.attach(answer, AnswerState(
                 question=question, filters=filters, per_page=results, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=private, question_id=question_id))
+                asker=self.buttons.store.reader(interaction.user.id), private=private, question_id=question_id))
         await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
                                                  allowed_mentions=NO_PINGS)

@@ -126,7 +126,8 @@ class ConverseCog(commands.Cog):
             if self.buttons is not None:
                 view = await self.buttons.attach(answer, AnswerState(
                     question=decision.question, earlier=tuple(earlier), filters=filters, per_page=PER_PAGE,
-                    shown=len(rendered.embeds), asker=message.author.id, private=False, question_id=question_id))
+                    shown=len(rendered.embeds), asker=self.buttons.store.reader(message.author.id), private=False,
+                    question_id=question_id))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)
