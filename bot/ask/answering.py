@@ -13,7 +13,7 @@ from bot.ask.render import render_answer
 from bot.converse.about import in_source_first
 from bot.converse.state import AnswerState
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import Filters, Retriever
 
@@ -22,7 +22,7 @@ from index.search.retriever import Filters, Retriever
 class Answering:
     retriever: Retriever
     runner: ReindexRunner | None = None
-    record: QuestionRecord | None = None
+    record: QuestionLedger | None = None
     buttons: AnswerButtons | None = None
 
     async def answer(self, interaction: discord.Interaction, question: str, filters: Filters, *, entry: str,

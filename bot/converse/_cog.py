@@ -21,7 +21,7 @@ from bot.converse.about import about_issue, in_source_first
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
 from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
@@ -34,7 +34,7 @@ THREAD_ARCHIVE_MINUTES = 1440  # a question's thread leaves the channel list aft
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
                  plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
                  buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.bot = bot
