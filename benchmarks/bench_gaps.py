@@ -66,6 +66,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="backissue-bench-gaps-"))
     if args.keep and (work / "data" / FILE_NAME).exists():
         _time(work / "bot.toml")
+        if not args.no_server and (work / "server.toml").exists():
+            _time_server(work)
         return
     work.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "examples", work / "issues")
@@ -123,7 +125,7 @@ def _server_mode(work: Path, data: Path, model: str, picked: list[tuple[str, str
                  down: set[int]) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.feedback.record import QuestionRecord, Vote
+    from bot.feedback.record import QuestionRecord, Vote, encoded_text
     from bot.feedback.server_record import ServerQuestionRecord
     from index.search.retriever import Filters
     from index.store.server.records import ServerRecords
@@ -134,33 +136,55 @@ def _server_mode(work: Path, data: Path, model: str, picked: list[tuple[str, str
     entries = local.entries()
     vectors = local.vectors(entries, model, _not_kept)
     local.close()
+    by_text = {encoded_text(e.question): v for e, v in zip(entries, vectors, strict=True)}
     server = ChromaServer(work / "chroma-server")
     try:
         store = VectorStore(url=server.url)
-        by_index = dict(enumerate(vectors))
-        shared = ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=180)
+        shared = ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=180,
+                                      vector_of=by_text.get, model=model)
         started = time.perf_counter()
 
         def add(n: int) -> int | None:
             q, text = picked[n]
-            record = ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=180,
-                                          vector_of=lambda _t, v=by_index[n]: v, model=model)
-            return record.add("ask", n % 700, text, Filters(), answers[q], now=now + n * 60)
+            return shared.add("ask", n % 700, text, Filters(), answers[q], now=now + n * 60)
 
-        with ThreadPoolExecutor(8) as pool:
+        with ThreadPoolExecutor(4) as pool:
             ids = list(pool.map(add, range(len(picked))))
         for n, e in enumerate(entries):
             if e.id in down and ids[n] is not None:
                 shared.vote(ids[n], 10_000 + n, Vote(-1, "other"))
         print(f"\nserver mode: recorded {sum(i is not None for i in ids)} questions in the Chroma server in"
               f" {time.perf_counter() - started:.1f} s")
-        cfg = work / "server.toml"
-        cfg.write_text((work / "bot.toml").read_text().replace(f'data_dir = "{data}"', f'data_dir = "{work / "data-b"}"')
-                       + f'\n[chroma]\nurl = "{server.url}"\n')
+        (work / "server.toml").write_text((work / "bot.toml").read_text().replace(
+            f'data_dir = "{data}"', f'data_dir = "{work / "data-b"}"') + '\n[chroma]\nurl = "URL"\n')
+    finally:
+        server.stop()
+    _time_server(work)
+
+
+def _time_server(work: Path) -> None:
+    """`bot gaps` of another host against the server: as a process, and in one (as /gaps in a running bot)."""
+    import io
+
+    from bot.cli.gaps import run_gaps
+    from bot.settings import load_settings
+    from tests.chroma_server import ChromaServer
+
+    server = ChromaServer(work / "chroma-server")
+    try:
+        cfg = work / "server-now.toml"
+        cfg.write_text((work / "server.toml").read_text().replace('"URL"', f'"{server.url}"'))
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import chromadb"], check=True)
-        print(f"  importing chromadb alone: {time.perf_counter() - started:.2f} s")
+        print(f"\nserver mode: importing chromadb alone takes a process {time.perf_counter() - started:.2f} s")
         _time(cfg, runs=("another host, first run", "another host, again", "another host, again"))
+        settings = load_settings(cfg)
+        took = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run_gaps(settings, as_json=True, stdout=io.StringIO())
+            took.append(time.perf_counter() - started)
+        print(f"in a running process (chromadb loaded, as /gaps): {', '.join(f'{t:.2f}' for t in took)} s")
     finally:
         server.stop()
 

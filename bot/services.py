@@ -18,6 +18,7 @@ from bot.announce.server_state import ServerAnnounceState
 from bot.announce.state import AnnounceState
 from bot.feedback.ledger import QuestionLedger
 from bot.feedback.record import FILE_NAME, QuestionRecord
+from bot.feedback.server_copy import FILE_NAME as COPY_NAME
 from bot.settings import Settings
 from index.embedding.model import Embedder
 from index.indexing.indexer import Indexer
@@ -77,7 +78,8 @@ class Services:
                     with retriever.exclusive():
                         return retriever.embedder.encode(texts)
             return ServerQuestionRecord(self.store().client, self.records(), keep_days=s.feedback.keep_days,
-                                        vector_of=vector_of, model=model, encode=encode)
+                                        vector_of=vector_of, model=model, encode=encode,
+                                        copy=s.data_dir / COPY_NAME)
         return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=vector_of, model=model)
 
     def close(self) -> None:
@@ -113,7 +115,8 @@ def open_question_record(settings: Settings) -> QuestionLedger | None:
         store = VectorStore(url=settings.chroma.url, token=_token(settings))
         if not exists(store.client):
             return None
-        return ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=settings.feedback.keep_days)
+        return ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=settings.feedback.keep_days,
+                                    copy=settings.data_dir / COPY_NAME)
     if not (settings.data_dir / FILE_NAME).exists():
         return None
     return QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.feedback.record import Vote, encoded_text
+from bot.feedback.server_copy import FILE_NAME as COPY_NAME
 from bot.feedback.server_record import COLLECTION, KEY, ServerQuestionRecord
 from bot.services import build_services, open_question_record
 from bot.settings import load_settings
@@ -39,20 +41,21 @@ def _answer(no_match: bool = False, score: float = 0.8) -> Answer:
     return Answer("q", no_match, [] if no_match else [hit], "nothing close" if no_match else "")
 
 
-def _host(tmp_path, name, url, embedder, extra=""):
+def _host(tmp_path, name, url, embedder, extra="", copy=False):
     cfg = write_config(tmp_path / f"{name}.toml", tmp_path / f"data-{name}", [],
                        extra=f'[chroma]\nurl = "{url}"\n{extra}')
     store = VectorStore(url=url)  # a host's own client
 
     def make():
         return ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=180,
-                                    encode=embedder.encode, model=embedder.identity)
+                                    encode=embedder.encode, model=embedder.identity,
+                                    copy=tmp_path / f"data-{name}" / COPY_NAME if copy else None)
     return cfg, make
 
 
 def test_two_hosts_agree_on_questions_votes_forgetting_and_pruning(tmp_path, server, embedder):
     cfg_a, make_a = _host(tmp_path, "a", server.url, embedder)
-    cfg_b, make_b = _host(tmp_path, "b", server.url, embedder)
+    cfg_b, make_b = _host(tmp_path, "b", server.url, embedder, copy=True)  # b reads through its copy
     with ThreadPoolExecutor(2) as pool:  # both hosts start at once: one secret for readers stays
         a, b = (f.result() for f in [pool.submit(make_a), pool.submit(make_b)])
     assert a.reader(111) == b.reader(111) != a.reader(222)
@@ -101,6 +104,10 @@ def test_two_hosts_agree_on_questions_votes_forgetting_and_pruning(tmp_path, ser
     assert run_gaps(load_settings(cfg_b), forget_user=111, stdout=out) == 0
     assert out.getvalue().strip() == "forgot 2 questions of user 111"
     assert [e.question for e in a.entries()] == ["What is LayerSkip?"]
+    copy = sqlite3.connect(tmp_path / "data-b" / COPY_NAME).execute("SELECT meta FROM questions").fetchall()
+    assert [json.loads(m)["question"] for (m,) in copy] == ["What is LayerSkip?"]  # gone from b's copy at once
+    assert all("reader" not in json.loads(m) for (m,) in copy)
+    assert [e.question for e in b.entries()] == ["What is LayerSkip?"]
     assert a.vote_of(q1, 333) is None and a.vote_of(q2, 111) is None
     assert not a.vote(q1, 333, Vote(1))  # the question is no longer on record
     assert a.counts(now - 3600, now + 3600) == {"questions": 1, "no_match": 0, "weak": 0, "up": 0, "down": 0}

@@ -8,6 +8,9 @@ random 53-bit number, so hosts never collide and the vote buttons can name it. V
 announce ledger's (``index.store.server.records.ServerRecords``, kind ``question-vote``, one key per question
 and reader, so one vote per reader). The secret readers are hashed under is made once, in the shared store
 (``feedback-key``): the first host writes it, every host reads back the one that stayed.
+
+Reading many questions (``bot gaps``, /gaps, the digest, /status) goes through the host's copy in its data
+folder (:mod:`bot.feedback.server_copy`): only the questions it does not hold yet are fetched.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.feedback.record import Entry, Vote, encoded_text
+from bot.feedback.server_copy import QuestionCopy, Row
 from bot.reader_key import new_key, reader_hash
 from index.search.retriever import Answer, Filters
 from index.store.server.records import SLICE, ServerRecords
@@ -32,7 +37,6 @@ log = logging.getLogger(__name__)
 COLLECTION = "backissue-questions"
 VOTE = "question-vote"
 KEY = "feedback-key"
-PAGE = 2500  # questions fetched per request when reading many, a few requests at once
 PRUNE_EVERY = 86400.0
 
 
@@ -53,9 +57,10 @@ def exists(client: Any) -> bool:
 class ServerQuestionRecord:
     def __init__(self, client: Any, records: ServerRecords, *, keep_days: int,
                  vector_of: Callable[[str], np.ndarray | None] | None = None, model: str = "",
-                 encode: Callable[[list[str]], np.ndarray] | None = None) -> None:
+                 encode: Callable[[list[str]], np.ndarray] | None = None, copy: Path | None = None) -> None:
         """``vector_of``: the vector a search just made for a question's text, or None; ``encode`` makes one when
-        it did not (a question's record needs its vector); ``model`` names the model of both."""
+        it did not (a question's record needs its vector); ``model`` names the model of both. ``copy``: the
+        file of this host's copy (None: every read fetches everything)."""
         if (vector_of is not None or encode is not None) and not model:
             raise ValueError("vector_of and encode need the name of their model")
         self._questions = client.get_or_create_collection(COLLECTION, embedding_function=None)
@@ -68,7 +73,10 @@ class ServerQuestionRecord:
         self._lock = threading.Lock()
         self._pruned = 0.0
         self._warned = False
+        self._copy = QuestionCopy(copy) if copy is not None else None
         self.prune()
+        if self._copy is not None:  # what went on other hosts meanwhile goes from this one's copy too
+            self._copy.keep_only(self._server_ids())
 
     def reader(self, user_id: int) -> str:
         return reader_hash(self._key, user_id)
@@ -85,6 +93,8 @@ class ServerQuestionRecord:
         cutoff = now - self.keep_days * 86400
         gone = self._ids({"asked_at": {"$lt": cutoff}})
         self._delete(gone)
+        if self._copy is not None:
+            self._copy.keep_only((), None, cutoff)
         self._records.delete_where({"$and": [{"kind": VOTE}, {"asked_at": {"$lt": cutoff}}]})
         self._pruned = now
         return len(gone)
@@ -156,33 +166,46 @@ class ServerQuestionRecord:
         reader = self.reader(user_id)
         mine = self._ids({"reader": reader})
         self._delete(mine)
+        if self._copy is not None:
+            self._copy.keep_only(self._server_ids())
         self._records.delete_where({"$and": [{"kind": VOTE}, {"reader": reader}]})
         numbers = [int(i) for i in mine]
         for start in range(0, len(numbers), SLICE):  # others' votes on the questions that went
             self._records.delete_where({"$and": [{"kind": VOTE}, {"question_id": {"$in": numbers[start:start + SLICE]}}]})
         return len(mine)
 
-    def _read(self, where: dict[str, Any] | None, include: list[str]) -> list[tuple[str, dict[str, Any], Any]]:
-        """Every question ``where`` matches: (id, metadata, embedding or None), a few pages at once."""
-        total = self._questions.count()
+    def _server_ids(self) -> list[int]:
+        return [int(i) for i in self._questions.get(include=[])["ids"]]
 
-        def page(offset: int) -> list[tuple[str, dict[str, Any], Any]]:
-            got = self._questions.get(where=where, include=include, limit=PAGE, offset=offset)
-            vectors = got.get("embeddings") if "embeddings" in include else None
-            return [(i, dict(m), vectors[n] if vectors is not None else None)
-                    for n, (i, m) in enumerate(zip(got["ids"], got["metadatas"], strict=True))]
+    def _fetch(self, ids: Sequence[int], vectors: bool = True) -> list[Row]:
+        """These questions from the server (those still there), a few requests at once."""
+        include = ["metadatas", "embeddings"] if vectors else ["metadatas"]
 
-        offsets = list(range(0, max(total, 1), PAGE))
-        with ThreadPoolExecutor(max_workers=min(4, len(offsets))) as pool:
-            pages = list(pool.map(page, offsets))
-        more = page(len(offsets) * PAGE) if total and len(pages[-1]) == PAGE else []  # asked meanwhile
-        seen: dict[str, tuple[str, dict[str, Any], Any]] = {}
-        for row in [r for p in pages for r in p] + more:
-            seen.setdefault(row[0], row)
-        return list(seen.values())
+        def part(start: int) -> list[Row]:
+            got = self._questions.get(ids=[str(i) for i in ids[start:start + SLICE]], include=include)
+            kept = got["embeddings"] if vectors else [None] * len(got["ids"])
+            return [(int(i), dict(m), str(m.get("model", "")), np.asarray(v, dtype=np.float32) if v is not None
+                     else np.zeros(0, dtype=np.float32)) for i, m, v in zip(got["ids"], got["metadatas"], kept,
+                                                                           strict=True)]
+        starts = list(range(0, len(ids), SLICE))
+        if not starts:
+            return []
+        with ThreadPoolExecutor(max_workers=min(4, len(starts))) as pool:
+            return [row for rows in pool.map(part, starts) for row in rows]
+
+    def _rows(self, since: float | None, until: float | None, vectors: bool = True) -> list[Row]:
+        """The questions asked in the period: the ids from the server, the questions through the copy."""
+        where = _period("asked_at", since, until)
+        ids = [int(i) for i in self._questions.get(where=where, include=[])["ids"]]
+        if self._copy is None:
+            return self._fetch(ids, vectors)
+        self._copy.keep_only(ids, since, until)
+        held = self._copy.held(ids)
+        self._copy.put(self._fetch([i for i in ids if i not in held]))
+        return self._copy.read(ids)
 
     def entries(self, since: float | None = None, until: float | None = None) -> list[Entry]:
-        rows = self._read(_period("asked_at", since, until), ["metadatas", "embeddings"])
+        rows = self._rows(since, until)
         up: dict[int, int] = {}
         down: dict[int, int] = {}
         for m in self._records.find({"kind": VOTE}):
@@ -190,9 +213,8 @@ class ServerQuestionRecord:
             tally[int(m["question_id"])] = tally.get(int(m["question_id"]), 0) + 1
         out = []
         kept: dict[int, tuple[str, np.ndarray]] = {}
-        for i, m, vector in rows:
-            qid = int(i)
-            kept[qid] = (str(m.get("model", "")), np.asarray(vector, dtype=np.float32))
+        for qid, m, model, vector in rows:
+            kept[qid] = (model, vector)
             out.append(Entry(qid, float(m["asked_at"]), str(m["question"]), bool(m["no_match"]), bool(m["weak"]),
                              str(m.get("reason", "")), tuple(json.loads(str(m["offered"]))), up.get(qid, 0),
                              down.get(qid, 0)))
@@ -205,12 +227,8 @@ class ServerQuestionRecord:
             return np.zeros((0, 0), dtype=np.float32)
         with self._lock:
             kept = {qid: v for qid, (m, v) in self._kept.items() if m == model}
-        wanted = [str(e.id) for e in entries if e.id not in kept]
-        for start in range(0, len(wanted), SLICE):  # entries not read by entries() just before
-            got = self._questions.get(ids=wanted[start:start + SLICE], include=["metadatas", "embeddings"])
-            for i, m, v in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
-                if m.get("model") == model:
-                    kept[int(i)] = np.asarray(v, dtype=np.float32)
+        wanted = [e.id for e in entries if e.id not in kept]  # entries not read by entries() just before
+        kept.update({qid: v for qid, _m, got_model, v in self._fetch(wanted) if got_model == model})
         missing = [e for e in entries if e.id not in kept]
         if missing:  # kept under another model: encoded again with this one, and kept so
             texts = {e.id: encoded_text(e.question) for e in missing}
@@ -229,16 +247,19 @@ class ServerQuestionRecord:
                 part = ids[start:start + SLICE]
                 self._questions.update(ids=part, embeddings=[vectors[int(i)] for i in part],
                                        metadatas=[{"model": model}] * len(part))
+            if self._copy is not None:
+                self._copy.put([(qid, m, model, vectors[qid]) for qid, m, _, _ in self._copy.read([e.id for e in entries])])
         except Exception as exc:  # another model's vectors are of another size: the collection keeps the old
             log.warning("the question record keeps vectors of another model (%s); questions are encoded again"
                         " each time `bot gaps` runs", exc)
 
     def counts(self, since: float, until: float) -> dict[str, int]:
-        rows = self._read(_period("asked_at", since, until), ["metadatas"])
+        rows = self._rows(since, until, vectors=self._copy is not None)
         votes = self._records.find(_period("at", since, until, {"kind": VOTE}) or {})
-        return {"questions": len(rows), "no_match": sum(bool(m["no_match"]) for _, m, _ in rows),
-                "weak": sum(bool(m["weak"]) and not bool(m["no_match"]) for _, m, _ in rows),
+        return {"questions": len(rows), "no_match": sum(bool(m["no_match"]) for _, m, _, _ in rows),
+                "weak": sum(bool(m["weak"]) and not bool(m["no_match"]) for _, m, _, _ in rows),
                 "up": sum(int(m["vote"]) > 0 for m in votes), "down": sum(int(m["vote"]) < 0 for m in votes)}
 
     def close(self) -> None:
-        pass
+        if self._copy is not None:
+            self._copy.close()
