@@ -7,7 +7,12 @@ the real QuestionRecord (so weak matches are judged on their own words). One in 
 gets a 👎. Then ``python -m bot gaps`` runs as a process, twice: the first run encodes and keeps every
 question's vector, the second reads them back. The issue asks for under 2 s.
 
-    python benchmarks/bench_gaps.py [--n 10000] [--keep DIR]
+Then the same in server mode: a real Chroma server (``chroma run``, as the tests start it) gets the same
+questions through the real ServerQuestionRecord (each with the vector the SQLite record kept, as a search would
+have given it) and the same 👎, and ``python -m bot gaps`` runs as a process of a host whose ``[chroma] url``
+names it. Also printed: how long the process takes only to import chromadb, which server mode cannot avoid.
+
+    python benchmarks/bench_gaps.py [--n 10000] [--keep DIR] [--no-server]
 
 ``--keep DIR`` builds the record in DIR and leaves it there; a later run with the same DIR times it again.
 """
@@ -51,6 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--keep", type=Path, help="build the record here and keep it; reuse it if already built")
+    ap.add_argument("--no-server", action="store_true", help="skip the server-mode run")
     args = ap.parse_args()
     from bot.feedback.record import FILE_NAME, QuestionRecord
     from bot.services import build_services
@@ -60,6 +66,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="backissue-bench-gaps-"))
     if args.keep and (work / "data" / FILE_NAME).exists():
         _time(work / "bot.toml")
+        if not args.no_server and (work / "server.toml").exists():
+            _time_server(work)
         return
     work.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "examples", work / "issues")
@@ -75,6 +83,7 @@ def main() -> None:
                .read_text().splitlines() if line.strip()]
     base = gap_set + ANSWERABLE
     answers = {q: retriever.search(q) for q in base}
+    model = services.embedder.identity
     services.close()
     rng = random.Random(14)
     pool = [(q, v) for q in base for v in _variants(q)]
@@ -102,14 +111,89 @@ def main() -> None:
     db.close()
     print(f"  {no_match} no-match, {weak} weak, {len(down)} 👎; {distinct} distinct texts")
     _time(cfg)
+    if not args.no_server:
+        _server_mode(work, data, model, picked, answers, now, set(down))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _time(cfg: Path) -> None:
+def _not_kept(texts: list[str]) -> None:
+    raise RuntimeError(f"{len(texts)} questions have no vector kept")
+
+
+def _server_mode(work: Path, data: Path, model: str, picked: list[tuple[str, str]], answers: dict, now: float,
+                 down: set[int]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.feedback.record import QuestionRecord, Vote, encoded_text
+    from bot.feedback.server_record import ServerQuestionRecord
+    from index.search.retriever import Filters
+    from index.store.server.records import ServerRecords
+    from index.store.vectors import VectorStore
+    from tests.chroma_server import ChromaServer
+
+    local = QuestionRecord(data, keep_days=180)
+    entries = local.entries()
+    vectors = local.vectors(entries, model, _not_kept)
+    local.close()
+    by_text = {encoded_text(e.question): v for e, v in zip(entries, vectors, strict=True)}
+    server = ChromaServer(work / "chroma-server")
+    try:
+        store = VectorStore(url=server.url)
+        shared = ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=180,
+                                      vector_of=by_text.get, model=model)
+        started = time.perf_counter()
+
+        def add(n: int) -> int | None:
+            q, text = picked[n]
+            return shared.add("ask", n % 700, text, Filters(), answers[q], now=now + n * 60)
+
+        with ThreadPoolExecutor(4) as pool:
+            ids = list(pool.map(add, range(len(picked))))
+        for n, e in enumerate(entries):
+            if e.id in down and ids[n] is not None:
+                shared.vote(ids[n], 10_000 + n, Vote(-1, "other"))
+        print(f"\nserver mode: recorded {sum(i is not None for i in ids)} questions in the Chroma server in"
+              f" {time.perf_counter() - started:.1f} s")
+        (work / "server.toml").write_text((work / "bot.toml").read_text().replace(
+            f'data_dir = "{data}"', f'data_dir = "{work / "data-b"}"') + '\n[chroma]\nurl = "URL"\n')
+    finally:
+        server.stop()
+    _time_server(work)
+
+
+def _time_server(work: Path) -> None:
+    """`bot gaps` of another host against the server: as a process, and in one (as /gaps in a running bot)."""
+    import io
+
+    from bot.cli.gaps import run_gaps
+    from bot.settings import load_settings
+    from tests.chroma_server import ChromaServer
+
+    server = ChromaServer(work / "chroma-server")
+    try:
+        cfg = work / "server-now.toml"
+        cfg.write_text((work / "server.toml").read_text().replace('"URL"', f'"{server.url}"'))
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import chromadb"], check=True)
+        print(f"\nserver mode: importing chromadb alone takes a process {time.perf_counter() - started:.2f} s")
+        _time(cfg, runs=("another host, first run", "another host, again", "another host, again"))
+        settings = load_settings(cfg)
+        took = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run_gaps(settings, as_json=True, stdout=io.StringIO())
+            took.append(time.perf_counter() - started)
+        print(f"in a running process (chromadb loaded, as /gaps): {', '.join(f'{t:.2f}' for t in took)} s")
+    finally:
+        server.stop()
+
+
+def _time(cfg: Path, runs: tuple[str, ...] = ("first run (encodes every question not kept yet)", "warm (vectors kept)",
+                                                "warm again")) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     figures = []
-    for label in ("first run (encodes every question not kept yet)", "warm (vectors kept)", "warm again"):
+    for label in runs:
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "gaps", "--json"], env=env,
                               capture_output=True, text=True, check=True)

@@ -30,7 +30,7 @@ from index.store.catalog import Catalog
 from index.store.server.leases import Leases
 
 if TYPE_CHECKING:
-    from bot.feedback.record import QuestionRecord
+    from bot.feedback.ledger import QuestionLedger
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ Feature = Callable[["BackissueBot"], Awaitable[None]]  # a feature package's set
 class BackissueBot(commands.Bot):
     def __init__(self, *, settings: Settings, retriever: Retriever, reader: Catalog, runner: ReindexRunner,
                  announce_state: AnnounceLedger | None = None, leases: Leases | None = None,
-                 record: QuestionRecord | None = None, features: Sequence[Feature] = ()) -> None:
+                 record: QuestionLedger | None = None, features: Sequence[Feature] = ()) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         intents.guild_messages, intents.message_content = True, settings.discord.message_content  # bot.converse

@@ -11,10 +11,14 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.announce.ledger import AnnounceLedger
 from bot.announce.server_state import ServerAnnounceState
 from bot.announce.state import AnnounceState
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
+from bot.feedback.record import FILE_NAME, QuestionRecord
+from bot.feedback.server_copy import FILE_NAME as COPY_NAME
 from bot.settings import Settings
 from index.embedding.model import Embedder
 from index.indexing.indexer import Indexer
@@ -55,17 +59,28 @@ class Services:
             return ServerAnnounceState(self.records())
         return AnnounceState(self.settings.announce_state_path)
 
-    def question_record(self, retriever: Retriever | None = None) -> QuestionRecord | None:
-        """The record of readers' questions (one for the whole bot, every way of asking writes to it), in the
-        data folder; None when ``[feedback] enabled = false``: then no file is made. With the ``retriever`` that
-        answers them, each question keeps the vector its search made (``bot gaps`` groups by it)."""
+    def question_record(self, retriever: Retriever | None = None) -> QuestionLedger | None:
+        """The record of readers' questions (one for the whole bot, every way of asking writes to it): in the
+        data folder, or with a Chroma server in it, shared by every host; None when ``[feedback] enabled =
+        false``: then nothing is made. With the ``retriever`` that answers them, each question keeps the vector
+        its search made (``bot gaps`` groups by it)."""
         s = self.settings
         if not s.feedback.enabled:
             return None
-        if retriever is None:
-            return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days)
-        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=retriever.vector_of,
-                              model=retriever.embedder.identity)
+        vector_of = retriever.vector_of if retriever is not None else None
+        model = retriever.embedder.identity if retriever is not None else ""
+        if self.records is not None:
+            from bot.feedback.server_record import ServerQuestionRecord
+
+            encode = None
+            if retriever is not None:
+                def encode(texts: list[str]) -> np.ndarray:  # a question its search did not encode
+                    with retriever.exclusive():
+                        return retriever.embedder.encode(texts)
+            return ServerQuestionRecord(self.store().client, self.records(), keep_days=s.feedback.keep_days,
+                                        vector_of=vector_of, model=model, encode=encode,
+                                        copy=s.data_dir / COPY_NAME)
+        return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=vector_of, model=model)
 
     def close(self) -> None:
         self.catalog.close()
@@ -89,6 +104,22 @@ def open_announce_state(settings: Settings, services: Services | None = None) ->
     if settings.chroma.url:
         return ServerAnnounceState(ServerRecords(VectorStore(url=settings.chroma.url, token=_token(settings)).client))
     return AnnounceState(settings.announce_state_path)
+
+
+def open_question_record(settings: Settings) -> QuestionLedger | None:
+    """The question record as it is, also without the index's services (`bot gaps`, `bot status` on any host):
+    None when no question was recorded yet (nothing is made to find that out)."""
+    if settings.chroma.url:
+        from bot.feedback.server_record import ServerQuestionRecord, exists
+
+        store = VectorStore(url=settings.chroma.url, token=_token(settings))
+        if not exists(store.client):
+            return None
+        return ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=settings.feedback.keep_days,
+                                    copy=settings.data_dir / COPY_NAME)
+    if not (settings.data_dir / FILE_NAME).exists():
+        return None
+    return QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
 
 
 def embedder_for(settings: Settings) -> Embedder:

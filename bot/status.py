@@ -9,7 +9,7 @@ from bot.settings import Settings
 from index.store.catalog import Catalog
 
 if TYPE_CHECKING:
-    from bot.feedback.record import QuestionRecord
+    from bot.feedback.ledger import QuestionLedger
 
 WEEK = 7 * 86400.0
 
@@ -70,7 +70,7 @@ def feed_line(f: dict[str, Any]) -> str:
     return line + (f", failing: {f['error']}" if f["error"] else "")
 
 
-def week_counts(record: QuestionRecord, now: float | None = None) -> dict[str, int]:
+def week_counts(record: QuestionLedger, now: float | None = None) -> dict[str, int]:
     """The last 7 days in the question record: questions, no-matches, weak matches, 👍, 👎. Blocking (SQLite)."""
     now = time.time() if now is None else now
     return record.counts(now - WEEK, now)

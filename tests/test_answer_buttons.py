@@ -109,14 +109,14 @@ def test_the_answer_store_outlives_a_connection_shares_once_and_expires(tmp_path
     path = tmp_path / "conversations.sqlite3"
     store = SqliteConversations(path)
     state = AnswerState(question="what is layer skip", filters=Filters(source="examples"), per_page=3, shown=3,
-                        asker=42, private=True, earlier=("what is fineweb",))
+                        asker=store.reader(42), private=True, earlier=("what is fineweb",))
     answer_id = store.keep_answer(state)
     store.turn_page(answer_id, 6)
     store.close()
     again = SqliteConversations(path)
     kept = again.answer(answer_id)
     assert kept is not None and kept.shown == 6 and kept.earlier == ("what is fineweb",)
-    assert kept.filters == Filters(source="examples") and kept.asker == 42 and kept.private
+    assert kept.filters == Filters(source="examples") and kept.asker == again.reader(42) and kept.private
     assert again.mark_shared(answer_id) and not again.mark_shared(answer_id)
     assert again.mark_shared(answer_id, False) and again.mark_shared(answer_id)  # a failed share may be tried again
     assert again.answer(answer_id + 1) is None  # unknown
@@ -128,3 +128,34 @@ def test_the_answer_store_outlives_a_connection_shares_once_and_expires(tmp_path
     SqliteConversations(path, ttl=0.5).close()  # opening the store deletes what expired, not just hides it
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+
+
+def test_an_answer_keeps_its_asker_only_as_a_keyed_hash_and_old_rows_are_hashed(tmp_path):
+    """conversations.sqlite3 from before askers were hashed (its answers table held the Discord id): opening it
+    hashes each row in place, so the asker still pages their private answer and the id is on disk no more."""
+    from bot.converse.state import STEPS
+    from index.store.migrations import applied
+
+    asker, other = 123456789012345678, 876543210987654321
+    path = tmp_path / "conversations.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for step in STEPS.steps[:3]:  # the schema as it was
+        old.execute("BEGIN")
+        step(old)
+        old.execute("INSERT INTO _migrations VALUES (?, '2026-11-30T00:00:00+00:00')", (step.__name__,))
+        old.execute("COMMIT")
+    old.execute("INSERT INTO answers (question, earlier, filters, per_page, shown, asker, private, created)"
+                " VALUES ('what is layer skip', '[]', ?, 3, 3, ?, 1, ?)", (Filters().to_json(), asker, time.time()))
+    old.close()
+    store = SqliteConversations(path)
+    kept = store.answer(1)
+    assert kept is not None and kept.asker == store.reader(asker) != store.reader(other)
+    fresh = store.keep_answer(AnswerState(question="q", filters=Filters(), per_page=3, shown=3,
+                                          asker=store.reader(other), private=False))
+    assert store.answer(fresh).asker == store.reader(other)
+    store.close()
+    assert "m004_askers_hashed" in applied(sqlite3.connect(path))
+    rows = sqlite3.connect(path).execute("SELECT asker, typeof(asker) FROM answers").fetchall()
+    assert [kind for _, kind in rows] == ["text", "text"] and {a for a, _ in rows} == {kept.asker, store.reader(other)}
+    assert len(store.reader(asker)) == 64 and SqliteConversations(path, key=b"another").reader(asker) != kept.asker

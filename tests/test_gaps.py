@@ -243,3 +243,30 @@ def test_gaps_in_discord_is_for_administrators_and_groups_what_ask_did_not_answe
             assert any(f["name"].startswith("Answered well 1.") and "oct\\_12.md" in f["value"]
                        for f in embed["fields"])
     asyncio.run(scenario())
+
+
+def test_gaps_embed_shows_what_readers_said_with_thumbs_down_and_counts_what_does_not_fit():
+    from bot.discord_text import FIELD_VALUE_MAX, TOTAL_MAX
+    from bot.feedback.embeds import NOTES_NAME, gaps_embed
+
+    downs = [("Where is the piece on *tokenisers*?", "not_covered", "I wanted the **byte** pair part"),
+             ("Who funds the labs?", "wrong_issue", ""), ("Is it still true?", "", "")]
+    small = gaps_embed(_long_report(2), downs=downs).to_dict()["fields"]
+    assert small[-1]["name"] == NOTES_NAME
+    assert small[-1]["value"].splitlines() == [
+        "• “Where is the piece on \\*tokenisers\\*?”: The archive does not cover this",
+        "  “I wanted the \\*\\*byte\\*\\* pair part”",
+        "• “Who funds the labs?”: It cites the wrong issue",
+        "• “Is it still true?”: no reason given"]
+    many = [(f"question {n} " + "words " * 30, "other", "a note " * 40) for n in range(60)]
+    embed = gaps_embed(_long_report(40), downs=many).to_dict()
+    fields = embed["fields"]
+    notes = fields[-1]
+    assert notes["name"] == NOTES_NAME and len(notes["value"]) <= FIELD_VALUE_MAX and len(fields) <= 25
+    assert fields[-2]["name"] == "More"  # the groups left out are still counted, before the notes
+    shown = notes["value"].count("• “question ")
+    assert 0 < shown < 60
+    assert notes["value"].splitlines()[-1] == f"…and {60 - shown} more: `bot gaps` on the host shows them all."
+    total = len(embed["title"]) + len(embed["description"]) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    assert total <= TOTAL_MAX
+    assert all(f["name"] != NOTES_NAME for f in gaps_embed(_long_report(2)).to_dict()["fields"])

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from bot.cli import main
-from bot.feedback.record import FILE_NAME, KEY_NAME, QuestionRecord
+from bot.feedback.record import FILE_NAME, QuestionRecord
+from bot.reader_key import KEY_NAME
 from index.search.retriever import Answer, Filters, Result
 from tests.discord_harness import running_bot
 

@@ -14,7 +14,7 @@ from bot.admin.render import reindex_reply, status_embed
 from bot.announce.ledger import AnnounceLedger
 from bot.command_tree import Refusal
 from bot.discord_text import NO_PINGS
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
 from bot.settings import Settings
 from bot.status import status_data, week_counts
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 class AdminCog(commands.Cog):
     def __init__(self, runner: ReindexRunner, settings: Settings, catalog: Catalog, started: dt.datetime,
-                 announce_state: AnnounceLedger | None = None, record: QuestionRecord | None = None) -> None:
+                 announce_state: AnnounceLedger | None = None, record: QuestionLedger | None = None) -> None:
         self.announce_state = announce_state
         self.record = record  # the question record, for the last 7 days' counts; None: nothing is recorded
         self.runner = runner

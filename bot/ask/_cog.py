@@ -15,7 +15,7 @@ from bot.ask.buttons import AnswerButtons
 from bot.channels import ChannelRules
 from bot.command_tree import Refusal
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, clip
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
 from bot.ratelimit import limited
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
@@ -31,7 +31,7 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
-                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
                  buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.runner = runner
         self.channels = channels or ChannelRules()  # [[channels]]: a channel's default source

@@ -13,7 +13,7 @@ from bot.ask.render import render_answer
 from bot.converse.about import in_source_first
 from bot.converse.state import AnswerState
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
 from index.search.retriever import Filters, Retriever
 
@@ -22,7 +22,7 @@ from index.search.retriever import Filters, Retriever
 class Answering:
     retriever: Retriever
     runner: ReindexRunner | None = None
-    record: QuestionRecord | None = None
+    record: QuestionLedger | None = None
     buttons: AnswerButtons | None = None
 
     async def answer(self, interaction: discord.Interaction, question: str, filters: Filters, *, entry: str,
@@ -49,6 +49,6 @@ class Answering:
         if self.buttons is not None:
             view = await self.buttons.attach(answer, AnswerState(
                 question=question, filters=filters, per_page=results, shown=len(rendered.embeds),
-                asker=interaction.user.id, private=private, question_id=question_id))
+                asker=self.buttons.store.reader(interaction.user.id), private=private, question_id=question_id))
         await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
                                                  allowed_mentions=NO_PINGS)

@@ -167,7 +167,7 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
             await _kindly(interaction, SEARCH_FAILED)
 
     async def _more(self, interaction: discord.Interaction[Any], state: AnswerState) -> None:
-        mine = interaction.user.id == state.asker
+        mine = self.store.reader(interaction.user.id) == state.asker
         if state.private and not mine:
             await _kindly(interaction, NOT_YOURS_PAGE)
             return
@@ -188,13 +188,14 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
             view = to_view(answer_buttons(answer, state.id, private=state.private, paged=True, shared=state.shared,
                                           votes=self._votes(state)))
         else:
-            view = await self.attach(answer, dataclasses.replace(state, asker=interaction.user.id, private=True,
-                                                                 shown=shown, shared=False), paged=True)
+            mine_now = dataclasses.replace(state, asker=self.store.reader(interaction.user.id), private=True,
+                                           shown=shown, shared=False)
+            view = await self.attach(answer, mine_now, paged=True)
         await interaction.edit_original_response(content=rendered.content, embeds=rendered.embeds, view=view,
                                                  allowed_mentions=NO_PINGS)
 
     async def _share(self, interaction: discord.Interaction[Any], state: AnswerState) -> None:
-        if interaction.user.id != state.asker:
+        if self.store.reader(interaction.user.id) != state.asker:
             await _kindly(interaction, NOT_YOURS_SHARE)
             return
         if not await asyncio.to_thread(self.store.mark_shared, state.id):

@@ -15,7 +15,7 @@ from bot.ask.answering import Answering
 from bot.ask.buttons import AnswerButtons
 from bot.channels import ChannelRules
 from bot.discord_text import NO_PINGS, clip, unformat
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
 from bot.ratelimit import limited
 from index.search.query import strip_markup
@@ -37,7 +37,7 @@ def message_question(content: str) -> str:
 
 class MessageSearchCog(commands.Cog):
     def __init__(self, tree: app_commands.CommandTree, retriever: Retriever, *,
-                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
                  buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.tree = tree
         self.channels = channels or ChannelRules()  # the target message's channel: its default source first

@@ -6,7 +6,6 @@ import json
 import sys
 from typing import TextIO
 
-from bot.feedback.record import FILE_NAME, QuestionRecord
 from bot.feedback.render import render_json, render_text, report_dict
 from bot.feedback.report import Report, build_report, period_bounds
 from bot.feedback.votes import notes_json, notes_text
@@ -19,14 +18,16 @@ def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str |
              stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     first, last, start, end = period_bounds(since, until)
-    if not (settings.data_dir / FILE_NAME).exists():
+    from bot.services import open_question_record  # here: `bot gaps --help` needs no store
+
+    record = open_question_record(settings)
+    if record is None:
         if forget_user is not None:
             print(f"forgot 0 questions of user {forget_user}", file=out)
         else:
             empty = Report(0, 0, (), ())
             print(render_json(empty, first, last) if as_json else render_text(empty, first, last), file=out)
         return 0
-    record = QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
     try:
         if forget_user is not None:
             print(f"forgot {record.forget(forget_user)} questions of user {forget_user}", file=out)

@@ -33,11 +33,11 @@ def run_status(settings: Settings, *, as_json: bool) -> int:
 
 def _week(settings: Settings) -> dict[str, int] | None:
     """The last 7 days' questions; None when none are recorded ([feedback] enabled = false, or no record yet)."""
-    from bot.feedback.record import FILE_NAME, QuestionRecord  # here: only `bot status` reads the record
+    from bot.services import open_question_record  # here: only `bot status` reads the record
 
-    if not settings.feedback.enabled or not (settings.data_dir / FILE_NAME).exists():
+    record = open_question_record(settings) if settings.feedback.enabled else None
+    if record is None:
         return None
-    record = QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
     try:
         return week_counts(record)
     finally:

@@ -21,7 +21,7 @@ from bot.converse.about import about_issue, in_source_first
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
 from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
-from bot.feedback.record import QuestionRecord
+from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
@@ -34,7 +34,7 @@ THREAD_ARCHIVE_MINUTES = 1440  # a question's thread leaves the channel list aft
 
 class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
-                 runner: ReindexRunner | None = None, record: QuestionRecord | None = None,
+                 runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
                  plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
                  buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
         self.bot = bot
@@ -126,7 +126,8 @@ class ConverseCog(commands.Cog):
             if self.buttons is not None:
                 view = await self.buttons.attach(answer, AnswerState(
                     question=decision.question, earlier=tuple(earlier), filters=filters, per_page=PER_PAGE,
-                    shown=len(rendered.embeds), asker=message.author.id, private=False, question_id=question_id))
+                    shown=len(rendered.embeds), asker=self.buttons.store.reader(message.author.id), private=False,
+                    question_id=question_id))
         except Exception:
             log.exception("search failed for a message question")
             rendered = render_error(decision.question)

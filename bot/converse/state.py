@@ -13,9 +13,11 @@ folder (embedded mode); a server-mode store only has to offer the same methods.
 
 The same store keeps what an answer's buttons need (:class:`AnswerState`, found by the number its
 buttons' ``custom_id`` names): the question, the turns before it, its filters, how many sections it
-has shown, whether it is private and who asked (their Discord id: only they may page a private
-answer or share it), and its row in the question record (what its 👍/👎 vote on). It is forgotten
-:data:`TTL_SECONDS` after it was made, as conversations are.
+has shown, whether it is private and who asked, and its row in the question record (what its 👍/👎 vote on).
+The asker is kept only as a keyed hash (:mod:`bot.reader_key`, under the data folder's ``feedback.key``):
+only they may page a private answer or share it, so a press compares the presser's hash with it
+(``store.reader(user_id) == state.asker``). It is forgotten :data:`TTL_SECONDS` after it was made, as
+conversations are.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from bot.reader_key import folder_key, reader_hash
 from index.search.retriever import Filters
 from index.store.migrations import Migrations, run_script
 
@@ -80,6 +83,18 @@ def m003_answer_questions(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE answers ADD COLUMN question_id INTEGER")
 
 
+@STEPS
+def m004_askers_hashed(db: sqlite3.Connection) -> None:
+    """The asker kept as a keyed hash, not their Discord id: existing rows are hashed in place (with the
+    ``reader_hash`` SQL function the store registers on its connection before migrating)."""
+    run_script(db, """
+    ALTER TABLE answers ADD COLUMN asker_hash TEXT NOT NULL DEFAULT '';
+    UPDATE answers SET asker_hash = reader_hash(asker);
+    ALTER TABLE answers DROP COLUMN asker;
+    ALTER TABLE answers RENAME COLUMN asker_hash TO asker;
+    """)
+
+
 @dataclass(frozen=True)
 class AnswerState:
     """What an answer's buttons need to page it or share it, after a restart too."""
@@ -88,7 +103,7 @@ class AnswerState:
     filters: Filters
     per_page: int
     shown: int
-    asker: int
+    asker: str  # who asked, as ``ConversationStore.reader`` hashes them
     private: bool
     earlier: tuple[str, ...] = ()
     shared: bool = False
@@ -108,6 +123,9 @@ class Conversation:
 
 
 class ConversationStore(Protocol):
+    def reader(self, user_id: int) -> str:
+        """The keyed hash a reader is kept as (an answer's ``asker``): compare it, never their id."""
+
     def find(self, keys: Iterable[int]) -> Conversation | None:
         """The live conversation the first of ``keys`` that has one leads to; None when none does."""
 
@@ -132,10 +150,13 @@ class ConversationStore(Protocol):
 class SqliteConversations:
     """Conversations in one SQLite file; safe to use from the event loop and a worker thread."""
 
-    def __init__(self, path: Path, *, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, path: Path, *, ttl: float = TTL_SECONDS, key: bytes | None = None) -> None:
+        """``key``: the secret askers are hashed under; by default the data folder's (``path``'s folder)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl
+        self._key = key if key is not None else folder_key(path.parent)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.create_function("reader_hash", 1, self.reader, deterministic=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.Lock()
@@ -146,6 +167,9 @@ class SqliteConversations:
     def _expire(self) -> None:
         self._db.execute("DELETE FROM conversations WHERE updated < ?", (time.time() - self.ttl,))
         self._db.execute("DELETE FROM answers WHERE created < ?", (time.time() - self.ttl,))
+
+    def reader(self, user_id: int) -> str:
+        return reader_hash(self._key, user_id)
 
     def find(self, keys: Iterable[int]) -> Conversation | None:
         with self._lock:
@@ -183,7 +207,7 @@ class SqliteConversations:
                 "INSERT INTO answers (question, earlier, filters, per_page, shown, asker, private, shared, created,"
                 " question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer.question, json.dumps(list(answer.earlier)), answer.filters.to_json(), answer.per_page,
-                 answer.shown, int(answer.asker), int(answer.private), int(answer.shared), time.time(),
+                 answer.shown, answer.asker, int(answer.private), int(answer.shared), time.time(),
                  answer.question_id))
             return int(cur.lastrowid or 0)
 

@@ -16,7 +16,7 @@ async def setup(bot: BackissueBot) -> None:
     ``[feedback] digest_channel_id``, the weekly digest on the announcer's loop."""
     from bot.feedback._cog import GapsCog  # here, not above: importing bot.feedback's pure modules stays light
 
-    await bot.add_cog(GapsCog(bot.settings, bot.retriever))
+    await bot.add_cog(GapsCog(bot.settings, bot.retriever, bot.record))
     f = bot.settings.feedback
     if not f.digest_channel_id:
         return
@@ -29,10 +29,10 @@ async def setup(bot: BackissueBot) -> None:
     from bot.feedback.digest import WeeklyDigest
     from bot.feedback.gather import gaps_report
 
-    settings, retriever = bot.settings, bot.retriever
+    retriever = bot.retriever
     bot.announcer.jobs.append(WeeklyDigest(
         bot.announcer, f.digest_channel_id, f.digest_weekday, f.digest_hour,
         asked=lambda start, end: record.counts(start, end)["questions"],
-        report=lambda start, end: gaps_report(settings, retriever, start, end)))
+        report=lambda start, end: gaps_report(record, retriever, start, end)))
     log.info("weekly digest to channel %s on weekday %d at %02d:00 UTC", f.digest_channel_id, f.digest_weekday,
              f.digest_hour)

@@ -12,15 +12,17 @@ from bot.command_tree import Refusal
 from bot.discord_text import NO_PINGS
 from bot.feedback.embeds import gaps_embed
 from bot.feedback.gather import gaps_report
+from bot.feedback.ledger import QuestionLedger
 from bot.feedback.report import BadPeriod, period_bounds
 from bot.settings import Settings
 from index.search.retriever import Retriever
 
 
 class GapsCog(commands.Cog):
-    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+    def __init__(self, settings: Settings, retriever: Retriever, record: QuestionLedger | None) -> None:
         self.settings = settings
         self.retriever = retriever
+        self.record = record
 
     @app_commands.command(name="gaps", description="What readers asked that the archive did not answer (administrators)")
     @app_commands.describe(since="Only questions asked from this day on (YYYY-MM-DD, UTC)",
@@ -37,7 +39,8 @@ class GapsCog(commands.Cog):
         except BadPeriod as exc:
             raise Refusal(f"{str(exc).capitalize()}.") from None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await asyncio.to_thread(gaps_report, self.settings, self.retriever, start, end)
-        await interaction.edit_original_response(embed=gaps_embed(report, first, last), allowed_mentions=NO_PINGS)
+        report, downs = await asyncio.to_thread(gaps_report, self.record, self.retriever, start, end)
+        await interaction.edit_original_response(embed=gaps_embed(report, first, last, downs=downs),
+                                                 allowed_mentions=NO_PINGS)
 
 

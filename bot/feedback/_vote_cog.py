@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.feedback.record import QuestionRecord, Vote
+from bot.feedback.ledger import QuestionLedger
+from bot.feedback.record import Vote
 from bot.feedback.votes import (
     DOWN,
     GONE,
@@ -61,7 +62,7 @@ def why_modal(answer_id: int) -> discord.ui.Modal:
 
 
 class AnswerVotes(commands.Cog, name=COG_NAME):
-    def __init__(self, record: QuestionRecord, store: ConversationStore) -> None:
+    def __init__(self, record: QuestionLedger, store: ConversationStore) -> None:
         self.record = record
         self.store = store
 

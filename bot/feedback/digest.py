@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.announce.engine import Announcer, Delivery, Report
 from bot.announce.post import nonce_for
@@ -51,8 +51,10 @@ def mark(key: str) -> str:
 
 class WeeklyDigest:
     def __init__(self, announcer: Announcer, channel_id: int, weekday: int, hour: int, *,
-                 asked: Callable[[float, float], int], report: Callable[[float, float], GapsReport]) -> None:
-        """``asked(start, end)``: how many questions were asked then; ``report(start, end)``: their gaps report.
+                 asked: Callable[[float, float], int],
+                 report: Callable[[float, float], tuple[GapsReport, Sequence[tuple[str, str, str]]]]) -> None:
+        """``asked(start, end)``: how many questions were asked then; ``report(start, end)``: their gaps report
+        and what readers said with each 👎 (question, reason, note).
         Both block (SQLite, the model): they run off the event loop."""
         self.announcer = announcer
         self.channel_id = channel_id
@@ -87,11 +89,11 @@ class WeeklyDigest:
             if trouble is not None and trouble[1] > clock():
                 return
             end = due_in(week, self.weekday, self.hour)
-            gaps = await asyncio.to_thread(self.report, (end - WEEK).timestamp(), end.timestamp())
+            gaps, downs = await asyncio.to_thread(self.report, (end - WEEK).timestamp(), end.timestamp())
             if not gaps.questions:  # the record lost them meanwhile (pruned, a reader forgotten, another host's)
                 await asyncio.to_thread(state.mark_all, DIGEST, [(week, "")])
                 log.info("weekly digest %s: no questions recorded for it any more; no digest", week)
                 continue
-            post = digest_post(gaps, (end - WEEK).date(), end.date(), mark(week))
+            post = digest_post(gaps, (end - WEEK).date(), end.date(), mark(week), downs)
             if not await self.announcer.deliver(row, Delivery(DIGEST, week, self.channel_id, post, mark(week)), report):
                 return  # the channel is failing: try again later

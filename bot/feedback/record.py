@@ -16,12 +16,8 @@ reader's votes and notes go when that reader is forgotten.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
-import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -32,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from bot.reader_key import folder_key, reader_hash
 from index.search.retriever import Answer, Filters
 from index.store.migrations import Migrations, run_script
 
 log = logging.getLogger(__name__)
 FILE_NAME = "questions.sqlite3"
-KEY_NAME = "feedback.key"
 PRUNE_EVERY = 86400.0
 STEPS = Migrations()
 
@@ -114,22 +110,6 @@ class Entry:
     down: int  # 👎 votes
 
 
-def _secret(data_dir: Path) -> bytes:
-    path = data_dir / KEY_NAME
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it meanwhile
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    return key
-
-
 def encoded_text(question: str) -> str:
     """What of a question is encoded to compare it with others: its words as the search read them."""
     from index.search.query import read_question  # here: bot gaps, reading kept vectors, needs no keyword search
@@ -147,7 +127,7 @@ class QuestionRecord:
         self._vector_of = vector_of
         self._model = model
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._key = _secret(data_dir)
+        self._key = folder_key(data_dir)
         self.keep_days = keep_days
         self._lock = threading.Lock()
         self._db = sqlite3.connect(data_dir / FILE_NAME, isolation_level=None, check_same_thread=False)
@@ -161,7 +141,7 @@ class QuestionRecord:
         self.prune()
 
     def reader(self, user_id: int) -> str:
-        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()
+        return reader_hash(self._key, user_id)
 
     def prune(self, now: float | None = None) -> int:
         now = time.time() if now is None else now

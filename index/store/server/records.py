@@ -33,8 +33,24 @@ class ServerRecords:
     def put_one(self, key: str, meta: dict[str, Any]) -> None:
         self.put([key], [meta])
 
+    def put_new(self, key: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """Write ``meta`` under ``key`` only if nothing is there yet (Chroma's ``add`` leaves an existing record
+        as it is: of processes writing at once, the first stays); the record now kept under ``key``."""
+        self._meta.add(ids=[key], embeddings=[NO_VECTOR], metadatas=[clean(meta)])
+        kept = self.get(key)
+        if kept is None:  # deleted meanwhile
+            raise LookupError(f"the record {key!r} went as it was written")
+        return kept
+
     def find(self, where: dict[str, Any]) -> list[dict[str, Any]]:
         return [dict(m) for m in self._meta.get(where=where, include=["metadatas"])["metadatas"]]
 
     def delete(self, key: str) -> None:
         self._meta.delete(ids=[key])
+
+    def delete_where(self, where: dict[str, Any]) -> int:
+        """Delete every record ``where`` matches; how many went."""
+        ids = self._meta.get(where=where, include=[])["ids"]
+        for start in range(0, len(ids), SLICE):
+            self._meta.delete(ids=ids[start : start + SLICE])
+        return len(ids)
