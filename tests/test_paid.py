@@ -10,6 +10,7 @@ import pytest
 
 from bot.announce.post import make_post
 from bot.ask.render import PAID_LABEL, PREVIEW_LABEL, WITHHELD, render_answer, withhold_paid
+from bot.cli.ask import render_text
 from bot.settings import ConfigError, load_settings
 from index.reading.exports import sync_export
 from index.reading.feeds import FeedMirror, FeedSource, entry_key
@@ -68,6 +69,7 @@ def test_a_feed_entry_cut_at_its_paywall_is_indexed_up_to_the_cut_and_cited_as_a
     embed = render_answer(answer).embeds[0]
     assert "Compost heaps" in embed.description and PREVIEW_LABEL in embed.description
     assert embed.url.startswith(f"{SITE}/notes/1/")  # to the full post
+    assert "1. Seedling notes 1 (2024-03-08) [preview — paid post]" in render_text(answer)  # `bot ask` says so too
 
 
 def test_an_exports_paid_posts_are_indexed_with_include_paid_only_and_quoted_to_members_only(tmp_path, index_env):
