@@ -72,6 +72,14 @@ def test_a_feed_entry_cut_at_its_paywall_is_indexed_up_to_the_cut_and_cited_as_a
     assert "1. Seedling notes 1 (2024-03-08) [preview — paid post]" in render_text(answer)  # `bot ask` says so too
 
 
+def test_an_entry_stored_whole_by_an_earlier_version_is_read_only_up_to_its_paywall(tmp_path):
+    record = {"v": 1, "id": "n1", "link": f"{SITE}/notes/1/", "title": "Seedling notes 1",
+              "published": "2024-03-08T08:00:00+00:00", "author": "", "summary": "", "image": "", "html": SUBSTACK_CUT}
+    issue = parse_issue(json.dumps(record).encode(), "n1.entry.json", spec(tmp_path), dt.datetime.now(dt.timezone.utc))
+    assert issue.access == "preview" and issue.publication.published
+    assert "Compost heaps" in issue.sections[0].text and "Tiger worms" not in " ".join(s.text for s in issue.sections)
+
+
 def test_an_exports_paid_posts_are_indexed_with_include_paid_only_and_quoted_to_members_only(tmp_path, index_env):
     path = ghost_export(tmp_path / "ghost.json", [(1, "published", "public", "2024-02-01T08:00:00.000Z"),
                                                   (2, "published", "paid", "2024-03-01T08:00:00.000Z")])

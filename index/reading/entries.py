@@ -16,7 +16,7 @@ from typing import Any
 
 from index.errors import BadIssue
 from index.reading.html_sections import FeedAnchors, html_to_markdown
-from index.reading.paywall import ACCESS
+from index.reading.paywall import ACCESS, PREVIEW, cut_at_paywall
 from index.reading.sections import Section, parse_markdown, split_sections
 
 ENTRY_SUFFIX = ".entry.json"
@@ -69,7 +69,11 @@ def parse_entry(raw: bytes, rel_path: str) -> EntryParts:
     access = str(data.get("access") or "")
     if access not in ACCESS:
         raise EntryError(f"unknown access {access!r} (expected one of {', '.join(repr(a) for a in ACCESS)})")
-    doc = html_to_markdown(str(data.get("html") or ""), link)
+    body = str(data.get("html") or "")
+    if not access and data.get("origin") != "export":  # an entry a feed stored before cuts were made at fetch time
+        body, cut = cut_at_paywall(body, link)
+        access = PREVIEW if cut else access
+    doc = html_to_markdown(body, link)
     warnings: list[str] = []
     tokens = parse_markdown(doc.markdown, warnings)
     sections = split_sections(doc.markdown, "zola", warnings, tokens, anchors=FeedAnchors(doc.headings))
