@@ -23,6 +23,7 @@ from bot.control import ControlServer
 from bot.discord_text import NO_PINGS
 from bot.health import write_health
 from bot.jobs import ReindexRunner
+from bot.paid import PaidRoles
 from bot.ratelimit import ReaderLimit
 from bot.settings import Settings
 from index.search.retriever import Retriever
@@ -58,6 +59,7 @@ class BackissueBot(commands.Bot):
         self.announcer: Announcer | None = None  # set by the announce feature when it announces
         self.record = record  # the question record every way of asking writes to; None: [feedback] enabled = false
         self.limit = ReaderLimit(settings.discord.ask_rate, settings.discord.ask_per_seconds)  # every way of asking
+        self.paid = PaidRoles.of(settings.sources)  # who may be quoted the paid posts of a source with include_paid
         self.features = tuple(features)
 
     async def setup_hook(self) -> None:

@@ -55,6 +55,8 @@ class SourceSettings(_Section):
     # a feed is fetched at most this often by the running bot (`bot reindex` and /reindex fetch it at once);
     # 0: at every refresh of the index ([index] refresh_seconds)
     check_seconds: float = Field(default=300.0, ge=0, le=86400)
+    include_paid: bool = False  # index an export's paid-only posts, quoted only to members with paid_role_id
+    paid_role_id: int | None = Field(default=None, ge=1)
 
     @field_validator("base_url")
     @classmethod
@@ -94,6 +96,12 @@ class SourceSettings(_Section):
         if [self.path is not None, bool(self.git), bool(self.feed) or self.export is not None].count(True) != 1:
             raise ValueError("give one of path (a folder), git (a repository URL), or feed (an RSS or Atom feed's URL)"
                              " and/or export (a Substack or Ghost export)")
+        if self.include_paid and (self.export is None or self.paid_role_id is None):
+            raise ValueError(f"source {self.name!r}: include_paid = true needs " + (
+                "an export (a feed shows no paid post whole)" if self.export is None else
+                "paid_role_id, the Discord role whose members may read paid posts; without it they stay out"))
+        if self.paid_role_id is not None and not self.include_paid:
+            raise ValueError(f"source {self.name!r}: paid_role_id is set but include_paid is not true")
         return self
 
 

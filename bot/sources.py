@@ -19,10 +19,10 @@ class SourceSync:
     def __init__(self, settings: Settings) -> None:
         self.mirrors: dict[str, GitMirror] = {}
         self.feeds: dict[str, FeedMirror] = {}
-        self.exports: dict[str, tuple[Path, Path, str]] = {}  # name -> (export, root, base_url)
+        self.exports: dict[str, tuple[Path, Path, str, bool]] = {}  # name -> (export, root, base_url, include_paid)
         for s in settings.sources:
             if s.export is not None:
-                self.exports[s.name] = (s.export, settings.feed_root(s.name), s.base_url)
+                self.exports[s.name] = (s.export, settings.feed_root(s.name), s.base_url, s.include_paid)
             if s.feed:
                 feed = FeedSource(name=s.name, url=s.feed, max_bytes=int(settings.index.max_feed_mb * 1_000_000),
                                   check_seconds=s.check_seconds)
@@ -41,9 +41,9 @@ class SourceSync:
         out: dict[str, SyncState | FeedState] = {
             name: m.sync(force=force) for name, m in self.mirrors.items() if only is None or only == name}
         out.update({name: f.sync(force=force) for name, f in self.feeds.items() if only is None or only == name})
-        for name, (export, root, base_url) in self.exports.items():  # after the feed: its copy of an entry stands
+        for name, (export, root, base_url, paid) in self.exports.items():  # after the feed: its copy stands
             if only is None or only == name:
-                sync_export(root, export, base_url, entry_key, force=force)
+                sync_export(root, export, base_url, entry_key, force=force, include_paid=paid)
         return out
 
     def status(self) -> dict[str, dict[str, Any]]:

@@ -83,9 +83,9 @@ def test_each_migration_runs_once_and_is_recorded(tmp_path):
     _old_file(path, CATALOG_BEFORE_LINK_SHARE)
     Catalog(path).close()
     db = sqlite3.connect(path)
-    assert applied(db) == {"m001_initial", "m002_sections_link_share"}
+    assert applied(db) == {"m001_initial", "m002_sections_link_share", "m003_issues_access"}
     assert db.execute("SELECT heading, link_share FROM sections").fetchall() == [("Intro", 0)]
-    assert db.execute("SELECT title FROM issues").fetchall() == [("Issue A",)]
+    assert db.execute("SELECT title, access FROM issues").fetchall() == [("Issue A", "")]  # an old issue is public
     stamps = db.execute("SELECT name, applied_at FROM _migrations ORDER BY name").fetchall()
     db.close()
 

@@ -1,4 +1,9 @@
-"""An issue → its announcement: title, date, description, highlights, cover image and link. Pure."""
+"""An issue → its announcement: title, date, description, highlights, cover image and link. Pure.
+
+A paid post (an export's, with ``include_paid``) is announced by its title, date, cover and link only: no
+description or highlights, which are its words. A preview (a feed entry cut at its paywall) is what the
+feed shows anyone, so it is announced as usual, and labelled.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import discord
 
 from bot.discord_text import COLOR, DESCRIPTION_MAX, NONCE_MAX, TITLE_MAX, clip, link
 from index.reading.issue import Issue
+from index.reading.paywall import PAID, PREVIEW
 
 _HIGHLIGHT_HEADING = re.compile(r"(?i)highlight|tl;?dr|in this issue|summary|top news|key points")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")
@@ -46,16 +52,18 @@ def highlights(issue: Issue, limit: int = 5) -> list[str]:
 def make_post(issue: Issue, *, role_id: int | None = None) -> Post:
     date = issue.date.date().isoformat() if issue.date else None
     embed = discord.Embed(title=clip(issue.title, TITLE_MAX), url=link(issue.url), color=COLOR)
-    lines = [clip(issue.description, 1000)] if issue.description else []
-    points = highlights(issue)
+    paid = issue.access == PAID
+    lines = [clip(issue.description, 1000)] if issue.description and not paid else []
+    points = highlights(issue) if not paid else []
     if points:
         lines.append("\n".join(f"• {clip(p, 200)}" for p in points))
     if lines:
         embed.description = clip("\n\n".join(lines), DESCRIPTION_MAX)
     if link(issue.image):
         embed.set_image(url=issue.image)
-    if date:
-        embed.set_footer(text=f"Published {date}")
+    label = " · paid post, for members" if paid else " · preview of a paid post" if issue.access == PREVIEW else ""
+    if date or label:
+        embed.set_footer(text=(f"Published {date}" if date else "New") + label)
     content = f"<@&{role_id}> New issue: **{discord.utils.escape_markdown(clip(issue.title, 200))}**" if role_id else (
         f"New issue: **{discord.utils.escape_markdown(clip(issue.title, 200))}**")
     return Post(content=content, embed=embed, role_id=role_id, title=issue.title)

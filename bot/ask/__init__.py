@@ -30,10 +30,10 @@ async def setup(bot: BackissueBot) -> None:
 
         votes = AnswerVotes(bot.record, store)
         await bot.add_cog(votes)
-    buttons = AnswerButtons(bot.retriever, store, bot.limit, votes)
+    buttons = AnswerButtons(bot.retriever, store, bot.limit, votes, paid=bot.paid)
     await bot.add_cog(buttons)
     bot.add_dynamic_items(*DYNAMIC_ITEMS)  # a button pressed after a restart is found again by its custom_id
     await bot.add_cog(AskCog(bot.retriever, bot.reader, [x.name for x in s.sources], runner=bot.runner,
-                             record=bot.record, buttons=buttons, channels=ChannelRules.of(s.channels)))
+                             record=bot.record, buttons=buttons, channels=ChannelRules.of(s.channels), paid=bot.paid))
     await bot.add_cog(MessageSearchCog(bot.tree, bot.retriever, runner=bot.runner, record=bot.record,
-                                       buttons=buttons, channels=ChannelRules.of(s.channels)))
+                                       buttons=buttons, channels=ChannelRules.of(s.channels), paid=bot.paid))

@@ -17,6 +17,7 @@ from bot.command_tree import Refusal
 from bot.discord_text import CHOICE_MAX, CHOICES_MAX, clip
 from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
+from bot.paid import PaidRoles
 from bot.ratelimit import limited
 from index.search.retriever import MAX_K, BackwardsRange, Filters, Retriever, parse_day
 from index.store.catalog import Catalog
@@ -32,13 +33,14 @@ def _day(value: str | None, name: str) -> dt.date | None:
 class AskCog(commands.Cog):
     def __init__(self, retriever: Retriever, catalog: Catalog, sources: Sequence[str], *,
                  runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
-                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None,
+                 paid: PaidRoles | None = None) -> None:
         self.runner = runner
         self.channels = channels or ChannelRules()  # [[channels]]: a channel's default source
         self.buttons = buttons
         self.record = record
         self.retriever = retriever
-        self.answering = Answering(retriever, runner, record, buttons)
+        self.answering = Answering(retriever, runner, record, buttons, paid or PaidRoles())
         self.catalog = catalog
         self.sources = list(sources)
 

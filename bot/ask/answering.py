@@ -4,7 +4,7 @@ channel's source first when it has one, record it, render, add the indexing noti
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 
@@ -15,6 +15,7 @@ from bot.converse.state import AnswerState
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
 from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
+from bot.paid import PaidRoles
 from index.search.retriever import Filters, Retriever
 
 
@@ -24,6 +25,7 @@ class Answering:
     runner: ReindexRunner | None = None
     record: QuestionLedger | None = None
     buttons: AnswerButtons | None = None
+    paid: PaidRoles = field(default_factory=PaidRoles)
 
     async def answer(self, interaction: discord.Interaction, question: str, filters: Filters, *, entry: str,
                      results: int, private: bool, default_source: str | None) -> None:
@@ -39,7 +41,9 @@ class Answering:
         if self.record is not None:
             question_id = await asyncio.to_thread(self.record.add, entry, interaction.user.id, question, filters,
                                                   answer)
-        rendered = render_answer(answer)
+        # a paid post is quoted to a member with its role, seen by them alone (or in a members' channel)
+        rendered = render_answer(answer, unlocked=self.paid.unlocked(interaction.user, private=private,
+                                                                     channel=interaction.channel))
         if lead:
             rendered.content = clip(f"{lead}\n{rendered.content}", CONTENT_MAX)
         notice = indexing_notice(self.runner) if self.runner is not None else None

@@ -29,9 +29,10 @@ from bot.ask.components import (
     public_rows,
     shared_rows,
 )
-from bot.ask.render import render_answer
+from bot.ask.render import render_answer, withhold_paid
 from bot.converse.state import AnswerState, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
+from bot.paid import PaidRoles
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
 from index.search.retriever import Answer, Retriever
@@ -123,8 +124,10 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
     """Keeps what each answer's buttons need, and answers their presses."""
 
     def __init__(self, retriever: Retriever, store: ConversationStore, limit: ReaderLimit,
-                 votes: AnswerVotes | None = None) -> None:
-        """``votes``: where 👍 / 👎 presses go; None (``[feedback] enabled = false``): answers have no vote buttons."""
+                 votes: AnswerVotes | None = None, *, paid: PaidRoles | None = None) -> None:
+        """``votes``: where 👍 / 👎 presses go; None (``[feedback] enabled = false``): answers have no vote buttons.
+        ``paid``: who may be quoted paid posts on a page turned."""
+        self.paid = paid or PaidRoles()
         self.retriever = retriever
         self.store = store
         self.limit = limit
@@ -181,7 +184,9 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
             await interaction.response.defer(ephemeral=True, thinking=True)
         answer = await asyncio.to_thread(search_followup, self.retriever, state.question, list(state.earlier),
                                          state.per_page, state.filters, state.shown)
-        rendered = render_answer(answer, first=state.shown + 1)
+        # the page is for the reader who pressed: in place (public unless the answer was private), else to them alone
+        unlocked = self.paid.unlocked(interaction.user, private=state.private or not mine, channel=interaction.channel)
+        rendered = render_answer(answer, first=state.shown + 1, unlocked=unlocked)
         shown = state.shown + len(rendered.embeds)
         if mine:
             await asyncio.to_thread(self.store.turn_page, state.id, shown)
@@ -210,7 +215,7 @@ class AnswerButtons(commands.Cog, name=COG_NAME):
         content = clip(f"{interaction.user.mention} shared this answer:\n{message.content if message else ''}",
                        CONTENT_MAX)
         try:
-            await interaction.followup.send(content, embeds=message.embeds if message else [],
+            await interaction.followup.send(content, embeds=withhold_paid(message.embeds) if message else [],
                                             view=to_view(public_rows(rows, public_id)), allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             log.warning("cannot share answer %s: %s", state.id, exc)

@@ -17,6 +17,7 @@ from bot.channels import ChannelRules
 from bot.discord_text import NO_PINGS, clip, unformat
 from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
+from bot.paid import PaidRoles
 from bot.ratelimit import limited
 from index.search.query import strip_markup
 from index.search.retriever import Filters, Retriever
@@ -38,14 +39,15 @@ def message_question(content: str) -> str:
 class MessageSearchCog(commands.Cog):
     def __init__(self, tree: app_commands.CommandTree, retriever: Retriever, *,
                  runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
-                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None,
+                 paid: PaidRoles | None = None) -> None:
         self.tree = tree
         self.channels = channels or ChannelRules()  # the target message's channel: its default source first
         self.buttons = buttons  # More results and Share, as under /ask's private answers
         self.retriever = retriever
         self.runner = runner
         self.record = record
-        self.answering = Answering(retriever, runner, record, buttons)
+        self.answering = Answering(retriever, runner, record, buttons, paid or PaidRoles())
         # discord.py has no decorator for a context menu inside a cog: it is made here and added on load
         self.menu = app_commands.ContextMenu(
             name=NAME, callback=self.search_message, type=discord.AppCommandType.message,

@@ -21,9 +21,14 @@ from bot.discord_text import (
     escape,
     link,
 )
+from index.reading.paywall import PAID, PREVIEW
 from index.search.retriever import Answer, Result
 
 QUESTION_ECHO_MAX = 300
+PREVIEW_LABEL = "*(preview — paid post)*"  # a feed entry cut at its paywall: what is quoted is the free part
+PAID_LABEL = "*(paid post — members only)*"
+WITHHELD = "*Paid post: for members. Its text is not quoted here; the link leads to it.*"
+PAID_FOOTER = " · paid post"  # marks an embed of a paid post, so that a public copy (Share) can withhold it
 
 
 @dataclass
@@ -40,23 +45,44 @@ def quote_question(question: str) -> str:
     return escape(clip(" ".join(question.split()), QUESTION_ECHO_MAX))
 
 
-def _embed(result: Result, weak: bool) -> discord.Embed:
+def _embed(result: Result, weak: bool, unlocked: frozenset[str]) -> discord.Embed:
     date = f" · {result.date}" if result.date else ""
     title = clip(f"{result.title}{date}", TITLE_MAX)
     path = " › ".join(result.heading_path) or "Introduction"
     heading = "**" + _FORMAT_CHARS.sub(r"\\\1", clip(path, 300)) + "**"
-    snippet = result.snippet or "(no text)"
-    description = clip_lines(f"{heading}\n{snippet}", DESCRIPTION_MAX)
-    embed = discord.Embed(title=title, url=link(result.quote_url or result.url), description=description,
-                          color=WEAK_COLOR if weak else COLOR)
-    embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else ""), FOOTER_MAX))
+    paid = result.access == PAID
+    url = result.quote_url or result.url
+    if paid and result.source not in unlocked:  # title, date and the post's link; no word of it, not its headings
+        description, url = WITHHELD, result.url.split("#", 1)[0]  # (a text fragment would carry its words)
+    else:
+        label = PAID_LABEL if paid else PREVIEW_LABEL if result.access == PREVIEW else ""
+        body = (result.snippet or "(no text)") + (f"\n{label}" if label else "")
+        description = clip_lines(f"{heading}\n{body}", DESCRIPTION_MAX)
+    embed = discord.Embed(title=title, url=link(url), description=description, color=WEAK_COLOR if weak else COLOR)
+    embed.set_footer(text=clip(f"{result.source} · {result.path}" + (" · weak match" if weak else "")
+                               + (PAID_FOOTER if paid else ""), FOOTER_MAX))
     return embed
 
 
-def render_answer(answer: Answer, first: int = 1) -> Rendered:
+def withhold_paid(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Copies of an answer's embeds for everyone to read (Share): a paid post's shows its title, date and link
+    only, whoever the answer was first shown to."""
+    out = []
+    for embed in embeds:
+        copy = embed.copy()
+        if (embed.footer.text or "").endswith(PAID_FOOTER):
+            copy.description = WITHHELD
+            copy.url = (embed.url or "").split("#", 1)[0] or None
+        out.append(copy)
+    return out
+
+
+def render_answer(answer: Answer, first: int = 1, unlocked: frozenset[str] = frozenset()) -> Rendered:
     """One embed per result, the question echoed safely, everything within Discord's limits.
 
-    ``first``: the number of the first section shown, past 1 on a later page ("More results")."""
+    ``first``: the number of the first section shown, past 1 on a later page ("More results"). ``unlocked``: the
+    sources whose paid posts may be quoted to whoever reads this answer (``bot.paid``); other paid posts show their
+    title, date and link only. A preview (a feed entry cut at its paywall) is quoted and labelled as one."""
     asked = quote_question(answer.query)
     if not answer.results:
         if first > 1:
@@ -71,7 +97,7 @@ def render_answer(answer: Answer, first: int = 1) -> Rendered:
     embeds: list[discord.Embed] = []
     total = 0
     for result in answer.results[:EMBEDS_MAX]:
-        embed = _embed(result, answer.no_match)
+        embed = _embed(result, answer.no_match, unlocked)
         size = len(embed)
         if total + size > TOTAL_MAX:
             room = TOTAL_MAX - total - len(embed.title or "") - len(embed.footer.text or "")

@@ -116,7 +116,8 @@ def render_text(answer: Answer) -> str:
         lines.append("")
     for n, r in enumerate(answer.results, start=1):
         date = f" ({r.date})" if r.date else ""
-        lines.append(f"{n}. {r.title}{date}")
+        label = {"preview": " [preview — paid post]", "paid": " [paid post — members only]"}.get(r.access, "")
+        lines.append(f"{n}. {r.title}{date}{label}")  # the host's own terminal: quoted, and said to be paid
         lines.append(f"   § {r.heading or 'Introduction'}")
         lines.extend(_quote(r.snippet))
         lines.append(f"   {r.quote_url or r.url}")

@@ -24,4 +24,4 @@ async def setup(bot: BackissueBot) -> None:
                                   plain_in_threads=s.discord.message_content,
                                   announcements=bot.announce_state,
                                   buttons=buttons if isinstance(buttons, AnswerButtons) else None,
-                                  channels=ChannelRules.of(s.channels)))
+                                  channels=ChannelRules.of(s.channels), paid=bot.paid))

@@ -23,6 +23,7 @@ from bot.converse.state import AnswerState, Conversation, ConversationStore
 from bot.discord_text import CONTENT_MAX, NO_PINGS, clip
 from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner, indexing_notice
+from bot.paid import PaidRoles
 from bot.ratelimit import ReaderLimit, too_fast
 from index.search.followup import search_followup
 from index.search.retriever import Filters, Retriever
@@ -36,8 +37,10 @@ class ConverseCog(commands.Cog):
     def __init__(self, bot: commands.Bot, retriever: Retriever, store: ConversationStore, limit: ReaderLimit, *,
                  runner: ReindexRunner | None = None, record: QuestionLedger | None = None,
                  plain_in_threads: bool = False, announcements: AnnounceLedger | None = None,
-                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None) -> None:
+                 buttons: AnswerButtons | None = None, channels: ChannelRules | None = None,
+                 paid: PaidRoles | None = None) -> None:
         self.bot = bot
+        self.paid = paid or PaidRoles()  # a reply is read by the channel: paid posts quoted in members' channels only
         self.channels = channels or ChannelRules()  # [[channels]]: a default source, a thread per question
         self.announcements = announcements  # a reply to an announcement (or in its thread) asks about that issue
         self.buttons = buttons  # the buttons under each answer; None: answers without buttons
@@ -117,7 +120,8 @@ class ConverseCog(commands.Cog):
             else:
                 answer = await asyncio.to_thread(search_followup, self.retriever, decision.question, earlier,
                                                  PER_PAGE, filters)
-            rendered = render_answer(answer)
+            rendered = render_answer(answer, unlocked=self.paid.unlocked(message.author, private=False,
+                                                                         channel=message.channel))
             question_id = None
             if self.record is not None:  # recorded first: the answer's 👍 / 👎 vote on this row
                 asked_in = Filters(source=about[0], issue=about[1]) if about is not None else conversation.filters

@@ -256,6 +256,7 @@ class Indexer:
                 db, source=spec.name, path=rel, hash=file_hash, status="held", reason=pub.reason,
                 publish_at=pub.publish_at.isoformat() if pub.publish_at else None,
                 title=issue.title, url=issue.url, date=_date_str(issue.date), description=issue.description,
+                access=issue.access,
             )
         self._delete_vectors(stale)
 
@@ -291,7 +292,7 @@ class Indexer:
                 stale.extend(self.catalog.record_issue(
                     db, source=p.spec.name, path=p.rel, hash=p.file_hash, status="indexed",
                     title=p.issue.title, url=p.issue.url, date=_date_str(p.issue.date),
-                    description=p.issue.description,
+                    description=p.issue.description, access=p.issue.access,
                     sections=[(s.position, s.heading, list(s.path), s.level, s.anchor, s.markdown, s.text, s.link_share)
                               for s in p.issue.sections],
                     chunks=[(cid, c.section, c.window, c.text) for cid, c in zip(my_ids, p.chunks, strict=True)],

@@ -16,6 +16,7 @@ from typing import Any
 
 from index.errors import BadIssue
 from index.reading.html_sections import FeedAnchors, html_to_markdown
+from index.reading.paywall import ACCESS, PREVIEW, cut_at_paywall
 from index.reading.sections import Section, parse_markdown, split_sections
 
 ENTRY_SUFFIX = ".entry.json"
@@ -37,6 +38,7 @@ class EntryParts:
     warnings: list[str] = field(default_factory=list)
     held: str = ""  # why an export's post is held back (a draft, scheduled); empty when published
     publish_at: dt.datetime | None = None  # when a scheduled post becomes published
+    access: str = ""  # index.reading.paywall: "" public, "preview" cut at a paywall, "paid" a paid-only post
 
 
 def is_entry_file(name: str) -> bool:
@@ -64,7 +66,14 @@ def parse_entry(raw: bytes, rel_path: str) -> EntryParts:
     if not isinstance(data, dict) or data.get("v") != ENTRY_VERSION:
         raise EntryError("not a feed entry stored by this version of backissue; it is fetched again with the feed")
     link = str(data.get("link") or "")
-    doc = html_to_markdown(str(data.get("html") or ""), link)
+    access = str(data.get("access") or "")
+    if access not in ACCESS:
+        raise EntryError(f"unknown access {access!r} (expected one of {', '.join(repr(a) for a in ACCESS)})")
+    body = str(data.get("html") or "")
+    if not access and data.get("origin") != "export":  # an entry a feed stored before cuts were made at fetch time
+        body, cut = cut_at_paywall(body, link)
+        access = PREVIEW if cut else access
+    doc = html_to_markdown(body, link)
     warnings: list[str] = []
     tokens = parse_markdown(doc.markdown, warnings)
     sections = split_sections(doc.markdown, "zola", warnings, tokens, anchors=FeedAnchors(doc.headings))
@@ -81,4 +90,5 @@ def parse_entry(raw: bytes, rel_path: str) -> EntryParts:
     image = str(data.get("image") or "") or (doc.images[0] if doc.images else "")
     at = dt.datetime.fromisoformat(str(data["publish_at"])) if data.get("publish_at") else None
     return EntryParts(title=title, url=link, date=date, sections=sections, description=description,
-                      image=image, warnings=warnings, held=str(data.get("held") or ""), publish_at=at)
+                      image=image, warnings=warnings, held=str(data.get("held") or ""), publish_at=at,
+                      access=access)

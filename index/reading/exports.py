@@ -9,8 +9,11 @@
 
 Each post is written to the same entries folder a feed source uses, under the same identity a
 feed gives it, so a feed and an export of one newsletter make one archive: an entry the feed
-has already stored is left to the feed (it is the fresher copy). Drafts are stored held back
-with their reason, a scheduled post until its date; paid-only posts are left out and named.
+has already stored is left to the feed (it is the fresher copy), except that a paid-only post
+read with ``include_paid`` replaces the feed's preview of it. Drafts are stored held back with
+their reason, a scheduled post until its date; paid-only posts are left out and named, unless
+``include_paid``: then they are stored whole, marked paid (``access``), for the bot to quote to
+members only.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from index.errors import BadIssue
 from index.reading.entries import ENTRY_SUFFIX, ENTRY_VERSION, plain_summary
+from index.reading.paywall import PAID, PREVIEW
 from index.reading.syncstate import read_state, write_state
 
 log = logging.getLogger(__name__)
@@ -56,10 +60,11 @@ def _date(value: str, where: str) -> str:
 
 
 def _record(identity: str, link: str, title: str, published: str, html: str, summary: str, image: str,
-            held: str = "", publish_at: str = "") -> dict[str, Any]:
+            held: str = "", publish_at: str = "", paid: bool = False) -> dict[str, Any]:
     return {"v": ENTRY_VERSION, "id": identity, "link": link, "title": title.strip(), "published": published,
             "author": "", "summary": plain_summary(summary), "image": image, "html": html,
-            "origin": "export", **({"held": held, "publish_at": publish_at} if held else {})}
+            "origin": "export", **({"held": held, "publish_at": publish_at} if held else {}),
+            **({"access": PAID} if paid else {})}
 
 
 class _Files:
@@ -87,7 +92,8 @@ class _Files:
             return None
 
 
-def substack_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Post], list[str]]:
+def substack_posts(path: Path, base_url: str, now: dt.datetime, include_paid: bool = False
+                   ) -> tuple[list[Post], list[str]]:
     """The posts of a Substack export (folder or zip), and the ones left out, each with its reason."""
     if not base_url:
         raise ExportError(f"{path}: a Substack export needs the source's base_url (the newsletter's address,"
@@ -105,7 +111,8 @@ def substack_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Po
             continue
         slug = post_id.split(".", 1)[1] if "." in post_id else post_id
         link = f"{base_url.rstrip('/')}/p/{slug}"
-        if (row.get("audience") or "everyone").strip() not in ("everyone", ""):
+        paid = (row.get("audience") or "everyone").strip() not in ("everyone", "")
+        if paid and not include_paid:
             skipped.append(f"{post_id}: paid-only post (audience={row['audience']}); not indexed")
             continue
         body = files.read(f"posts/{post_id}.html")
@@ -118,11 +125,12 @@ def substack_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Po
         if not held and not title.strip():
             held = "no title in posts.csv"
         posts.append(Post(link, _record(link, link, title, published, body.decode("utf-8", "replace"),
-                                        row.get("subtitle") or "", "", held)))
+                                        row.get("subtitle") or "", "", held, paid=paid)))
     return posts, skipped
 
 
-def ghost_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Post], list[str]]:
+def ghost_posts(path: Path, base_url: str, now: dt.datetime, include_paid: bool = False
+                ) -> tuple[list[Post], list[str]]:
     """The posts of a Ghost JSON export, and the ones left out, each with its reason."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -141,7 +149,8 @@ def ghost_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Post]
         label = f"{p.get('slug') or p['id']}"
         if p.get("type", "post") != "post":
             continue  # pages are not issues
-        if p.get("visibility", "public") not in ("public", None):
+        paid = p.get("visibility", "public") not in ("public", None)
+        if paid and not include_paid:
             skipped.append(f"{label}: {p.get('visibility')}-only post; not indexed")
             continue
         if not p.get("html"):
@@ -157,17 +166,34 @@ def ghost_posts(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Post]
             held = f"{status} (status in the Ghost export)"
         summary = p.get("custom_excerpt") or p.get("excerpt") or ""
         posts.append(Post(str(p["id"]), _record(str(p["id"]), link, str(p.get("title") or ""), published,
-                                                str(p["html"]), summary, str(p.get("feature_image") or ""), held, at)))
+                                                str(p["html"]), summary, str(p.get("feature_image") or ""), held, at,
+                                                paid=paid)))
     return posts, skipped
 
 
-def read_export(path: Path, base_url: str, now: dt.datetime) -> tuple[list[Post], list[str]]:
-    """Substack (a folder with posts.csv, or its zip) or Ghost (a .json file)."""
+def read_export(path: Path, base_url: str, now: dt.datetime, include_paid: bool = False
+                ) -> tuple[list[Post], list[str]]:
+    """Substack (a folder with posts.csv, or its zip) or Ghost (a .json file); paid-only posts too, marked paid,
+    with ``include_paid``."""
     if not path.exists():
         raise ExportError(f"export {path} does not exist")
     if path.is_file() and path.suffix.lower() == ".json":
-        return ghost_posts(path, base_url, now)
-    return substack_posts(path, base_url, now)
+        return ghost_posts(path, base_url, now, include_paid)
+    return substack_posts(path, base_url, now, include_paid)
+
+
+def _access_of(data: bytes) -> tuple[bool, str]:
+    """(stored from an export, its access) of a stored entry's bytes."""
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return False, ""
+    return record.get("origin") == "export", str(record.get("access") or "")
+
+
+def export_paid_copy(data: bytes) -> bool:
+    """A stored entry is an export's whole copy of a paid-only post (the feed's preview does not replace it)."""
+    return _access_of(data) == (True, PAID)
 
 
 def store_posts(folder: Path, posts: list[Post], key: Callable[[str], str]) -> int:
@@ -183,8 +209,9 @@ def store_posts(folder: Path, posts: list[Post], key: Callable[[str], str]) -> i
             old = None
         if old == data:
             continue
-        if old is not None and b'"origin": "export"' not in old:
-            continue  # stored from the feed: the feed's copy stands
+        if old is not None and b'"origin": "export"' not in old and not (
+                post.record.get("access") == PAID and _access_of(old)[1] == PREVIEW):
+            continue  # stored from the feed: the feed's copy stands (but a whole paid post replaces its preview)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
@@ -192,9 +219,20 @@ def store_posts(folder: Path, posts: list[Post], key: Callable[[str], str]) -> i
     return written
 
 
-def _signature(path: Path) -> str:
-    """Changes when the export does: the size and time of the file, or of every file in the folder."""
-    h = hashlib.sha256()
+def drop_paid(folder: Path) -> int:
+    """Remove the paid-only posts an export stored while ``include_paid`` was on; returns how many."""
+    gone = 0
+    for path in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else ():
+        if export_paid_copy(path.read_bytes()):
+            path.unlink()
+            gone += 1
+    return gone
+
+
+def _signature(path: Path, include_paid: bool) -> str:
+    """Changes when the export does (the size and time of the file, or of every file in the folder) or
+    ``include_paid`` does."""
+    h = hashlib.sha256(b"paid\n" if include_paid else b"")
     files = [path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())
     for q in files:
         st = q.stat()
@@ -215,15 +253,19 @@ def export_state(root: Path) -> ExportState:
     return read_state(root, ExportState, "export.json")
 
 
-def sync_export(root: Path, path: Path, base_url: str, key: Callable[[str], str], *, force: bool = False) -> ExportState:
-    """Store the export's posts in ``root/entries`` when the export changed (or ``force``)."""
+def sync_export(root: Path, path: Path, base_url: str, key: Callable[[str], str], *, force: bool = False,
+                include_paid: bool = False) -> ExportState:
+    """Store the export's posts in ``root/entries`` when the export changed (or ``force``); its paid-only posts
+    too with ``include_paid``, and without it none (those stored before are removed)."""
     state = export_state(root)
     try:
-        sig = _signature(path) if path.exists() else ""
+        sig = _signature(path, include_paid) if path.exists() else ""
         if sig and sig == state.signature and not force and not state.error:
             return state
-        posts, skipped = read_export(path, base_url, dt.datetime.now(dt.timezone.utc))
+        posts, skipped = read_export(path, base_url, dt.datetime.now(dt.timezone.utc), include_paid)
         written = store_posts(root / "entries", posts, key)
+        if not include_paid and (gone := drop_paid(root / "entries")):
+            log.info("export %s: %d paid-only posts removed (include_paid is off)", path, gone)
     except (ExportError, OSError, zipfile.BadZipFile, UnicodeDecodeError, csv.Error) as exc:
         state.error = str(exc) if isinstance(exc, ExportError) else f"export {path} cannot be read ({exc})"
         log.warning("%s", state.error)

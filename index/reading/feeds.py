@@ -28,8 +28,9 @@ from typing import Any
 import feedparser
 
 from index.reading.entries import ENTRY_SUFFIX, ENTRY_VERSION, plain_summary
-from index.reading.exports import export_state
+from index.reading.exports import export_paid_copy, export_state
 from index.reading.feedfetch import FetchError, fetch
+from index.reading.paywall import PREVIEW, cut_at_paywall
 from index.reading.syncstate import read_state, retry_delay, write_state
 
 MAX_RETRY_AFTER = 86400.0  # a server's Retry-After is honoured up to a day
@@ -120,13 +121,15 @@ def entry_record(entry: Any, feed_url: str) -> tuple[str, dict[str, Any]] | str:
     identity = str(entry.get("id") or "").strip() or link
     if not identity:
         return "has neither a GUID/id nor a link to tell it apart"
-    body = _content_html(entry)
+    full = _content_html(entry)
+    body, preview = cut_at_paywall(full, link)  # nothing past a paywall is kept, let alone indexed
     summary = entry.get("summary") or ""
-    description = plain_summary(summary) if summary and summary != body else ""
+    description = plain_summary(summary) if summary and summary not in (body, full) else ""
     record = {
         "v": ENTRY_VERSION, "id": identity, "link": link, "title": plain_summary(str(entry.get("title") or ""), 300),
         "published": _iso(entry.get("published_parsed") or entry.get("updated_parsed")),
         "author": str(entry.get("author") or ""), "summary": description, "image": _image(entry), "html": body,
+        **({"access": PREVIEW} if preview else {}),
     }
     return entry_key(identity), record
 
@@ -221,10 +224,11 @@ class FeedMirror:
             path = self.folder / f"{key}{ENTRY_SUFFIX}"
             data = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
             try:
-                if path.read_bytes() == data:
-                    continue
+                old = path.read_bytes()
             except OSError:
-                pass
+                old = None
+            if old == data or (old is not None and record.get("access") == PREVIEW and export_paid_copy(old)):
+                continue  # unchanged, or the export's whole copy of this paid post (include_paid) stands
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_bytes(data)
             tmp.replace(path)

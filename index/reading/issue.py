@@ -68,6 +68,7 @@ class Issue:
     image: str = ""  # cover image, absolute when base_url allows
     generator: str = "hugo"
     warnings: list[str] = field(default_factory=list)
+    access: str = ""  # index.reading.paywall: "" public, "preview" (cut at a paywall), "paid" (members only)
 
 
 def decode(raw: bytes, label: str) -> tuple[str, list[str]]:
@@ -258,7 +259,8 @@ def _parse_entry(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) 
     else:
         pub = Publication(e.date, True, "", None)
     return Issue(source=spec.name, path=rel_path, title=e.title, url=e.url, date=e.date, publication=pub,
-                 sections=e.sections, description=e.description, image=e.image, generator="feed", warnings=e.warnings)
+                 sections=e.sections, description=e.description, image=e.image, generator="feed", warnings=e.warnings,
+                 access=e.access)
 
 
 def _nothing_to_index(text: str, fmt: str, body: str) -> str:

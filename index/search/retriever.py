@@ -93,12 +93,14 @@ class Result:
     snippet: str
     score: float
     quote_url: str = ""  # ``url`` with a text fragment that lands on the snippet's words ("" when turned off)
+    access: str = ""  # the (index.reading.paywall): "preview" and "paid" are labelled, "paid" quoted to members
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "path": self.path, "title": self.title, "date": self.date,
             "heading": self.heading, "heading_path": list(self.heading_path), "url": self.url,
             "quote_url": self.quote_url, "snippet": self.snippet, "score": round(self.score, 4),
+            **({"access": self.access} if self.access else {}),
         }
 
 
@@ -354,7 +356,7 @@ class Retriever:
         return Result(
             source=s.source, path=s.path, title=s.title, date=s.date, heading=s.heading,
             heading_path=s.heading_path, url=f"{s.url}#{s.anchor}" if s.anchor else s.url,
-            snippet=snippet, score=score, quote_url=quote_url,
+            snippet=snippet, score=score, quote_url=quote_url, access=s.access,
         )
 
 

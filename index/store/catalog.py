@@ -62,6 +62,13 @@ def m002_sections_link_share(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE sections ADD COLUMN link_share REAL NOT NULL DEFAULT 0")
 
 
+@STEPS
+def m003_issues_access(db: sqlite3.Connection) -> None:
+    # "" public, "preview" (a feed entry cut at a paywall), "paid" (an export's paid-only post)
+    if not has_column(db, "issues", "access"):
+        db.execute("ALTER TABLE issues ADD COLUMN access TEXT NOT NULL DEFAULT ''")
+
+
 @dataclass(frozen=True)
 class IssueRow:
     source: str
@@ -102,6 +109,7 @@ class ServedSection:
     markdown: str
     link_share: float
     text: str | None = None  # plain text, only when asked for (to build the keyword index)
+    access: str = ""  # the issue's: "" public, "preview", "paid" (index.reading.paywall)
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,7 @@ class Catalog:
         url: str = "",
         date: str | None = None,
         description: str = "",
+        access: str = "",
         sections: Iterable[tuple[int, str, list[str], int, str, str, str, float]] = (),
         chunks: Iterable[tuple[str, int, int, str]] = (),
     ) -> list[str]:
@@ -243,8 +252,8 @@ class Catalog:
         db.execute("DELETE FROM chunks WHERE source = ? AND path = ?", (source, path))
         db.execute(
             "INSERT OR REPLACE INTO issues (source, path, hash, status, reason, publish_at, title, url, date,"
-            " description, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (source, path, hash, status, reason, publish_at, title, url, date, description, utc_now_iso()),
+            " description, access, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (source, path, hash, status, reason, publish_at, title, url, date, description, access, utc_now_iso()),
         )
         db.executemany(
             "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text,"
@@ -319,13 +328,13 @@ class Catalog:
         """Every section the index serves (of indexed issues), ordered by source, path and position; one query."""
         rows = self._db.execute(
             "SELECT s.source, s.path, s.position, i.title, i.date, i.url, s.heading, s.heading_path, s.anchor,"
-            f" s.markdown, s.link_share, {'s.text' if with_text else 'NULL'}"
+            f" s.markdown, s.link_share, {'s.text' if with_text else 'NULL'}, i.access"
             " FROM sections s JOIN issues i ON i.source = s.source AND i.path = s.path"
             " WHERE i.status = 'indexed' ORDER BY s.source, s.path, s.position")
         return [ServedSection(source, path, position, title or "", date, url or "", heading,
-                              tuple(json.loads(heading_path)), anchor, markdown, link_share or 0.0, text)
-                for source, path, position, title, date, url, heading, heading_path, anchor, markdown, link_share, text
-                in rows]
+                              tuple(json.loads(heading_path)), anchor, markdown, link_share or 0.0, text, access or "")
+                for source, path, position, title, date, url, heading, heading_path, anchor, markdown, link_share, text,
+                access in rows]
 
     def issue_text(self, source: str, path: str) -> list[str]:
         """The plain text of each section of one issue (its heading first), in order: what the issue's page shows."""

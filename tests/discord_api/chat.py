@@ -164,7 +164,7 @@ class ChatRoutes(Gateway):
         dm = self._is_dm(msg["channel_id"])
         if not dm:
             # the author's member object, with their roles (the bot's: its managed role)
-            roles = [self.bot_role_id] if msg["author"]["id"] == self.app_id else []
+            roles = self.roles_of(msg["author"]["id"])
             payload["member"] = {"roles": roles, "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}
         if msg.get("_referenced") is not None:
             payload["referenced_message"] = public(msg["_referenced"])

@@ -15,6 +15,7 @@ from tests.discord_api.wire import now_iso as _now_iso
 
 DEFAULT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
 CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 # what the bot is invited with for thread channels (README, "Running the bot on Discord"), as its managed role: embed
@@ -32,6 +33,24 @@ class Gateway(ServerBase):
     intents: int
     bot_role_id: str
     bot_role_permissions: int  # tests take permissions away (before the bot connects)
+    roles: list[dict[str, Any]]  # the guild's roles besides @everyone and the bot's (added before the bot connects)
+    member_roles: dict[str, list[str]]  # user id -> the ids of the roles that member has
+
+    def add_role(self, name: str) -> str:
+        """A role of the guild (a role object as Discord documents it, no permissions of its own); its id. Added
+        before the bot connects, it is in GUILD_CREATE; the test server sends no GUILD_ROLE_CREATE."""
+        role_id = self.snowflake()
+        self.roles.append({"id": role_id, "name": name, "permissions": "0", "position": len(self.roles) + 2,
+                           "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0})
+        return role_id
+
+    def give_role(self, user: dict[str, Any], role_id: str) -> None:
+        """``user`` (a member of the guild) has the role: their member objects carry it from now on."""
+        self.member_roles.setdefault(user["id"], []).append(role_id)
+
+    def roles_of(self, user_id: str) -> list[str]:
+        """A member's ``roles`` (role ids, @everyone not among them, as Discord sends them)."""
+        return [self.bot_role_id] if user_id == self.app_id else list(self.member_roles.get(user_id, []))
 
     def bot_permissions(self) -> int:
         """The bot's guild permissions: @everyone's and its managed role's (no channel overwrites are modelled)."""
@@ -87,7 +106,8 @@ class Gateway(ServerBase):
         await self._send(0, {
             "id": self.guild_id, "name": "Newsletter readers", "icon": None, "owner_id": self.owner["id"],
             "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
-            "explicit_content_filter": 0, "roles": [everyone, bot_role], "emojis": [], "stickers": [], "features": [],
+            "explicit_content_filter": 0, "roles": [everyone, bot_role, *self.roles], "emojis": [], "stickers": [],
+            "features": [],
             "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0, "nsfw_level": 0, "preferred_locale": "en-US",
             "member_count": 3, "large": False, "unavailable": False, "joined_at": _now_iso(),
             "members": [{"user": self.bot_user, "roles": [self.bot_role_id], "joined_at": _now_iso(), "deaf": False,

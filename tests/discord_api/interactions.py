@@ -308,7 +308,8 @@ class InteractionRoutes(Gateway):
                 "guild_id": self.guild_id, "channel_id": channel, "guild_locale": "en-US",
                 "channel": {"id": channel, "type": 0, "name": "general", "guild_id": self.guild_id,
                             "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
-                "member": {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
+                "member": {"user": user, "roles": self.roles_of(user["id"]), "joined_at": _now_iso(), "deaf": False,
+                           "mute": False,
                            "flags": 0, "permissions": str(perms), "pending": False, "nick": None, "avatar": None},
             })
         else:  # no guild, no member: the user as ``user``; the bot's DM with them, or a group DM of theirs

@@ -27,7 +27,7 @@ from tests.discord_api.base import FORUM
 from tests.discord_api.chat import ChatRoutes
 from tests.discord_api.components import ComponentRoutes
 from tests.discord_api.faults import Faults
-from tests.discord_api.gateway import BOT_ROLE_PERMISSIONS
+from tests.discord_api.gateway import BOT_ROLE_PERMISSIONS, VIEW_CHANNEL
 from tests.discord_api.interactions import InteractionRecord, InteractionRoutes
 from tests.discord_api.limits import DiscordError
 from tests.discord_api.messages import NEWS, MessageRoutes
@@ -64,6 +64,8 @@ class DiscordTestServer(ModalRoutes, ComponentRoutes, InteractionRoutes, Message
             self.news_channel_id: self._channel_payload(self.news_channel_id, "announcements", NEWS),
             self.forum_channel_id: self._channel_payload(self.forum_channel_id, "issues", FORUM),
         }
+        self.roles = []  # the guild's own roles (add_role), and which members have them (give_role)
+        self.member_roles = {}
         self.forbidden = set()  # channels the bot may not post in (403, code 50001)
         self.crossposted = set()
         self.threads = []
@@ -104,10 +106,18 @@ class DiscordTestServer(ModalRoutes, ComponentRoutes, InteractionRoutes, Message
                             "default_forum_layout": 0, "flags": 0})
         return payload
 
-    def text_channel(self, name: str) -> str:
+    def text_channel(self, name: str, *, only_role: str | None = None) -> str:
+        """A text channel of the guild (before the bot connects); with ``only_role``, one @everyone cannot view and
+        that role (and the bot's) can: permission overwrites denying and allowing VIEW_CHANNEL."""
         cid = self.snowflake()
         self.channels[cid] = self._channel_payload(cid, name, 0)
         self.channels[cid]["guild_id"] = self.guild_id
+        if only_role is not None:
+            view = str(VIEW_CHANNEL)
+            self.channels[cid]["permission_overwrites"] = [
+                {"id": self.guild_id, "type": 0, "allow": "0", "deny": view},
+                {"id": only_role, "type": 0, "allow": view, "deny": "0"},
+                {"id": self.bot_role_id, "type": 0, "allow": view, "deny": "0"}]
         return cid
 
     # --- life cycle ------------------------------------------------------------------------

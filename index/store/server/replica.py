@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 ISSUES = "backissue-issues"
 _ISSUE_COLUMNS = ("source", "path", "hash", "status", "reason", "publish_at", "title", "url", "date", "description",
-                  "indexed_at")
+                  "access", "indexed_at")
 
 
 def _id(source: str, path: str) -> str:
@@ -192,7 +192,8 @@ class ReplicatedCatalog(Catalog):
                 db.execute(f"DELETE FROM {table}")
             db.executemany(
                 f"INSERT INTO issues ({', '.join(_ISSUE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ISSUE_COLUMNS)})",
-                [{**i, "publish_at": i.get("publish_at") or None, "date": i.get("date") or None} for i in issues])
+                [{**i, "publish_at": i.get("publish_at") or None, "date": i.get("date") or None, "access": i.get("access") or ""}
+                 for i in issues])
             db.executemany(
                 "INSERT INTO sections (source, path, position, heading, heading_path, level, anchor, markdown, text,"
                 " link_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
