@@ -45,19 +45,17 @@ class SentenceVectors:
     def similarities(self, question_vector: np.ndarray, sentences: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of each sentence to the question; the sentences not kept are encoded in one batch."""
         probes = {s: probe(s, self.probe_chars) for s in sentences}
-        with self._lock:
-            missing = [p for p in dict.fromkeys(probes.values()) if p not in self._kept]
-        made = dict(zip(missing, self.embedder.encode(missing), strict=True)) if missing else {}
-        with self._lock:
-            vectors: dict[str, np.ndarray] = {}
-            for p in dict.fromkeys(probes.values()):
-                vector = made.get(p)
-                if vector is None:
-                    vector = self._kept[p]
-                    self._kept.move_to_end(p)
-                else:
-                    self._kept[p] = vector
-                vectors[p] = vector
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        distinct = list(dict.fromkeys(probes.values()))
+        with self._lock:  # what is kept is taken now: another search may evict it before this one is done
+            vectors = {p: self._kept[p] for p in distinct if p in self._kept}
+            for p in vectors:
+                self._kept.move_to_end(p)
+        missing = [p for p in distinct if p not in vectors]
+        if missing:
+            made = dict(zip(missing, self.embedder.encode(missing), strict=True))
+            vectors.update(made)
+            with self._lock:
+                self._kept.update(made)
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
         return {s: float(vectors[p] @ question_vector) for s, p in probes.items()}
