@@ -39,6 +39,16 @@ def embedder():
 
 
 @pytest.fixture
+def chroma(tmp_path: Path) -> Iterator[object]:
+    """A real Chroma server on loopback for one test (server mode), with its own folder; stopped afterwards."""
+    from tests.chroma_server import ChromaServer
+
+    s = ChromaServer(tmp_path / "chroma-server")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def samples(tmp_path: Path) -> Path:
     """A private copy of the bundled sample issues, free to change."""
     dest = tmp_path / "issues"

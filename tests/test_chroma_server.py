@@ -9,20 +9,12 @@ import time
 
 import pytest
 
-from tests.chroma_server import ChromaServer
 from tests.conftest import ROOT, child_keeps, write_config
 
 pytestmark = pytest.mark.slow  # a subprocess, a server or real archives: not in `make test-fast`
 
 chroma_server = pytest.mark.chroma_server
 LAYERSKIP = "LayerSkip: Early Exit and Self-Speculative Decoding"
-
-
-@pytest.fixture
-def server(tmp_path):
-    s = ChromaServer(tmp_path / "chroma-server")
-    yield s
-    s.stop()
 
 
 def _env():
@@ -48,9 +40,9 @@ def _bulk(folder, n=40):
 
 
 @chroma_server
-def test_index_search_and_reindex_through_a_chroma_server_shared_by_two_hosts(tmp_path, samples, server):
-    a = _config(tmp_path, "a", samples, server.url)
-    b = _config(tmp_path, "b", samples, server.url)  # another host: its own data folder, the same server
+def test_index_search_and_reindex_through_a_chroma_server_shared_by_two_hosts(tmp_path, samples, chroma):
+    a = _config(tmp_path, "a", samples, chroma.url)
+    b = _config(tmp_path, "b", samples, chroma.url)  # another host: its own data folder, the same server
     first = bot("--config", str(a), "reindex")
     assert first.returncode == 0, first.stderr
     assert "3 new" in first.stdout
@@ -79,9 +71,9 @@ def test_index_search_and_reindex_through_a_chroma_server_shared_by_two_hosts(tm
 
 
 @chroma_server
-def test_two_reindexes_at_once_against_a_server_keep_it_intact(tmp_path, samples, server):
+def test_two_reindexes_at_once_against_a_server_keep_it_intact(tmp_path, samples, chroma):
     _bulk(samples)
-    configs = [_config(tmp_path, name, samples, server.url) for name in ("x", "y")]
+    configs = [_config(tmp_path, name, samples, chroma.url) for name in ("x", "y")]
     procs = [subprocess.Popen([sys.executable, "-m", "bot", "--config", str(c), "reindex"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT) for c in configs]
     outs = [p.communicate(timeout=600) for p in procs]
@@ -90,7 +82,7 @@ def test_two_reindexes_at_once_against_a_server_keep_it_intact(tmp_path, samples
     if codes == [0, 3]:
         refused = next(err for (out, err), p in zip(outs, procs, strict=True) if p.returncode == 3)
         assert "another process is writing to the shared index" in refused
-    _assert_server_intact(server.url)
+    _assert_server_intact(chroma.url)
     check = bot("--config", str(configs[1]), "reindex")
     assert check.returncode == 0 and " 0 new, 0 changed" in " " + check.stdout.splitlines()[0]
 
@@ -124,14 +116,14 @@ def test_two_reindexes_at_once_on_an_embedded_store_take_turns(tmp_path, samples
 
 
 @chroma_server
-def test_only_one_process_holds_the_announcer_lease(server):
+def test_only_one_process_holds_the_announcer_lease(chroma):
     import chromadb
     from chromadb.config import Settings
 
     from index.store.server.leases import Leases
     from index.store.server.records import ServerRecords
 
-    host, port = server.url.removeprefix("http://").split(":")
+    host, port = chroma.url.removeprefix("http://").split(":")
     states = []
     for _ in range(2):
         client = chromadb.HttpClient(host=host, port=int(port), settings=Settings(anonymized_telemetry=False))
@@ -145,7 +137,7 @@ def test_only_one_process_holds_the_announcer_lease(server):
 
 
 @chroma_server
-def test_a_bot_on_another_host_takes_over_announcing_without_reposting_or_losing(tmp_path, server, embedder):
+def test_a_bot_on_another_host_takes_over_announcing_without_reposting_or_losing(tmp_path, chroma, embedder):
     import asyncio
 
     from tests.discord_api import DiscordTestServer
@@ -161,7 +153,7 @@ def test_a_bot_on_another_host_takes_over_announcing_without_reposting_or_losing
 
     async def scenario():
         discord = await DiscordTestServer().start()
-        kwargs = {"server": discord, "sources": [("weekly", folder)], "extra": f'[chroma]\nurl = "{server.url}"\n',
+        kwargs = {"server": discord, "sources": [("weekly", folder)], "extra": f'[chroma]\nurl = "{chroma.url}"\n',
                   "source_extra": {"weekly": f"announce_channel_id = {discord.channel_id}"}, "settle": False}
         try:
             async with running_bot(hosts[0], folder, embedder, **kwargs) as r:

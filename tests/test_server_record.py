@@ -21,18 +21,10 @@ from bot.settings import load_settings
 from index.search.retriever import Answer, Filters, Result
 from index.store.server.records import ServerRecords
 from index.store.vectors import VectorStore
-from tests.chroma_server import ChromaServer
 from tests.conftest import write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.chroma_server]
 GAP = "Where is the issue about knitting machines?"
-
-
-@pytest.fixture
-def server(tmp_path):
-    s = ChromaServer(tmp_path / "chroma-server")
-    yield s
-    s.stop()
 
 
 def _answer(no_match: bool = False, score: float = 0.8) -> Answer:
@@ -53,9 +45,9 @@ def _host(tmp_path, name, url, embedder, extra="", copy=False):
     return cfg, make
 
 
-def test_two_hosts_agree_on_questions_votes_forgetting_and_pruning(tmp_path, server, embedder):
-    cfg_a, make_a = _host(tmp_path, "a", server.url, embedder)
-    cfg_b, make_b = _host(tmp_path, "b", server.url, embedder, copy=True)  # b reads through its copy
+def test_two_hosts_agree_on_questions_votes_forgetting_and_pruning(tmp_path, chroma, embedder):
+    cfg_a, make_a = _host(tmp_path, "a", chroma.url, embedder)
+    cfg_b, make_b = _host(tmp_path, "b", chroma.url, embedder, copy=True)  # b reads through its copy
     with ThreadPoolExecutor(2) as pool:  # both hosts start at once: one secret for readers stays
         a, b = (f.result() for f in [pool.submit(make_a), pool.submit(make_b)])
     assert a.reader(111) == b.reader(111) != a.reader(222)
@@ -121,8 +113,8 @@ def test_two_hosts_agree_on_questions_votes_forgetting_and_pruning(tmp_path, ser
     assert open_question_record(load_settings(cfg_a)).reader(111) == a.reader(111)
 
 
-def test_nothing_is_made_in_the_server_when_feedback_is_disabled(tmp_path, server, embedder):
-    cfg, _ = _host(tmp_path, "off", server.url, embedder, extra="\n[feedback]\nenabled = false\n")
+def test_nothing_is_made_in_the_server_when_feedback_is_disabled(tmp_path, chroma, embedder):
+    cfg, _ = _host(tmp_path, "off", chroma.url, embedder, extra="\n[feedback]\nenabled = false\n")
     settings = load_settings(cfg)
     services = build_services(settings, purpose="test", embedder=embedder)
     try:
@@ -131,6 +123,6 @@ def test_nothing_is_made_in_the_server_when_feedback_is_disabled(tmp_path, serve
         services.close()
     assert open_question_record(settings) is None
     assert main(["--config", str(cfg), "gaps", "--json"]) == 0
-    client = VectorStore(url=server.url).client
+    client = VectorStore(url=chroma.url).client
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     assert COLLECTION not in names and ServerRecords(client).get(KEY) is None
