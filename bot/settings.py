@@ -108,7 +108,7 @@ class SourceSettings(_Section):
 class EmbeddingSettings(_Section):
     model: str = DEFAULT_MODEL
     backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
-    batch_size: int = Field(default=32, ge=1, le=1024)
+    batch_size: int = Field(default=8, ge=1, le=1024)
     threads: int = Field(default=0, ge=0, le=256, description="0: the backend's default")
     # where the ONNX backends keep the exported graph; empty: data_dir/onnx
     export_dir: Path | None = None

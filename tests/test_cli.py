@@ -124,6 +124,8 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
         assert key in SourceSettings.model_fields
     for key in SourceSettings.model_fields:
         assert f"\n{key} =" in text or f"\n# {key} =" in text, f"sources.{key} is not documented"
+    # whoever copies the example gets the same embedding as a bot with no config (same index, same memory)
+    assert settings.embedding == Settings().embedding
 
 
 def test_a_missing_source_folder_is_a_configuration_error_that_status_shows(tmp_path, samples):

@@ -55,7 +55,7 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """Turns texts into normalised vectors. The model loads on first use."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32, device: str = "cpu",
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 8, device: str = "cpu",
                  threads: int | None = None, backend: str = "torch", export_dir: Path | None = None) -> None:
         """``export_dir``: where the ONNX backends keep their exported graphs (a cache, keyed by model and variant)."""
         if backend not in BACKENDS:
