@@ -17,8 +17,16 @@ EVAL_ARCHIVES = ["last-week-in-ai", "rust-osdev-this-month", "nlp-newsletter"]
 BENCH_DATA = Path(tempfile.gettempdir()) / "backissue-bench" / "data"  # all four archives, shared by the benchmarks
 
 
-def write_config(path: Path, data_dir: Path, archives: list[str], *, batch_size: int = 32) -> Path:
+def default_batch_size() -> int:
+    """The project's default embedding batch size, so benchmarks measure what users run."""
+    from bot.settings import EmbeddingSettings
+
+    return EmbeddingSettings().batch_size
+
+
+def write_config(path: Path, data_dir: Path, archives: list[str], *, batch_size: int | None = None) -> Path:
     """A TOML settings file that indexes the named shared archives into ``data_dir``."""
+    batch_size = batch_size or default_batch_size()
     lines = [f'data_dir = "{data_dir}"', "", "[embedding]", f"batch_size = {batch_size}", ""]
     for name in archives:
         lines += [

@@ -40,6 +40,7 @@ from benchmarks._common import (
     ROOT,
     SHARED,
     bench_questions,
+    default_batch_size,
     percentile,
     require_shared,
     time_questions,
@@ -81,7 +82,7 @@ def main() -> None:
     ap.add_argument("--backends", default="torch,onnx,onnx-int8")
     ap.add_argument("--questions", type=int, default=240)
     ap.add_argument("--sample", type=int, default=1500, help="chunks encoded for throughput and compared with PyTorch")
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=default_batch_size())
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seed", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
     ap.add_argument("--full", action="store_true", help="rebuild every backend's index (reindex --full)")

@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import ALL_ARCHIVES, require_shared, write_config
+from benchmarks._common import ALL_ARCHIVES, default_batch_size, require_shared, write_config
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", type=Path, help="kept afterwards (default: a temporary folder)")
     ap.add_argument("--archives", default=",".join(ALL_ARCHIVES))
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=default_batch_size())
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     require_shared()
