@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -73,8 +74,15 @@ def test_the_export_goes_to_its_folder_once_and_a_changed_model_exports_again(tm
     before = sorted(p.relative_to(model) for p in model.rglob("*"))
     exports = tmp_path / "data" / "onnx"
 
-    first = Embedder(str(model), backend="onnx", export_dir=exports)
-    vector = first.encode_query("what is layer skip")
+    # the first export runs in a child process: the one that embeds never loads PyTorch, even that first time
+    code = ("import json, sys; from pathlib import Path; from index.embedding.model import Embedder;"
+            f" e = Embedder({str(model)!r}, backend='onnx', export_dir=Path({str(exports)!r}));"
+            " v = e.encode_query('what is layer skip').tolist();"
+            " print(json.dumps([v, [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr
+    vector, imported = json.loads(r.stdout)
+    assert imported == []
     graphs = list(exports.rglob("*.onnx"))
     assert len(graphs) == 1
     stamp = graphs[0].stat().st_mtime_ns
@@ -95,10 +103,13 @@ def test_the_export_goes_to_its_folder_once_and_a_changed_model_exports_again(tm
 def test_a_missing_onnx_package_says_how_to_install_it(tmp_path, samples, package):
     cfg = write_config(tmp_path / "config.toml", tmp_path / "data", [("examples", samples)],
                        extra='[embedding]\nbackend = "onnx"\n')
-    # the package cannot be imported in the child, as if it had never been installed
-    code = (f"import sys; sys.modules[{package!r}] = None; sys.argv = ['bot', '--config', {str(cfg)!r}, 'reindex'];"
-            " from bot.cli import main; sys.exit(main())")
+    # the package cannot be imported by the bot nor by the process it exports the graph in, as if never installed
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(f"import sys\nsys.modules[{package!r}] = None\n", encoding="utf-8")
+    code = f"import sys; sys.argv = ['bot', '--config', {str(cfg)!r}, 'reindex']; from bot.cli import main; sys.exit(main())"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKISSUE_")}  # a fresh export folder
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert r.returncode == 4, r.stderr
     assert f"needs the Python package {package!r}" in r.stderr and "pip install onnx onnxruntime" in r.stderr

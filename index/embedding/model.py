@@ -105,14 +105,13 @@ class Embedder:
         assert self.export_dir is not None
         pipeline = lean.plain_pipeline(folder) if folder.is_dir() else None
         try:
-            graph = onnx.cached_graph(folder, variant, self.export_dir, label=self.model_name) if pipeline else None
-            if pipeline is not None and graph is not None:  # exported before: no PyTorch at all
+            if pipeline is not None:  # no PyTorch in this process at all
+                graph = onnx.cached_graph(folder, variant, self.export_dir, label=self.model_name)
+                if graph is None:
+                    graph = self._export_in_child(folder, variant)
                 return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads))
             model = self._sentence_transformer(target)
             graph, transformer = self._export(model, target, variant)
-            if pipeline is not None:
-                del model, transformer  # the PyTorch weights are not needed again
-                return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads))
             onnx.install(transformer, graph, self.threads)
             return _SentenceTransformers(model)
         except onnx.OnnxUnavailable as exc:
@@ -123,6 +122,35 @@ class Embedder:
             reason = " ".join(str(exc).split()).rstrip(".")
             raise ModelLoadError(f"cannot run embedding model {self.model_name!r} through ONNX Runtime: {reason}."
                                  ' Set [embedding] backend = "torch" to use PyTorch.') from exc
+
+    def _export_in_child(self, folder: Path, variant: str) -> Path:
+        from index.embedding import export_child, onnx
+
+        assert self.export_dir is not None
+        log.info("exporting embedding model %s to ONNX (%s) into %s, once, in a child process", self.model_name,
+                 variant, self.export_dir)
+        try:
+            export_child.export_in_child(self.model_name, self.backend, self.export_dir)
+        except export_child.ExportFailed as exc:
+            raise ModelLoadError(str(exc)) from exc
+        graph = onnx.cached_graph(folder, variant, self.export_dir, label=self.model_name)
+        if graph is None:
+            raise ModelLoadError(f"exporting embedding model {self.model_name!r} to ONNX left no graph in"
+                                 f" {self.export_dir}")
+        return graph
+
+    def export(self) -> Path:
+        """Export (or find) this backend's ONNX graph here, in this process, loading PyTorch to do it."""
+        from index.embedding import onnx
+
+        if self.backend == "torch":
+            raise ValueError("the torch backend has no exported graph")
+        target = resolve_model(self.model_name)
+        variant = "int8" if self.backend == "onnx-int8" else "fp32"
+        try:
+            return self._export(self._sentence_transformer(target), target, variant)[0]
+        except onnx.OnnxUnavailable as exc:
+            raise ModelLoadError(str(exc)) from exc
 
     def _sentence_transformer(self, target: str) -> SentenceTransformer:
         try:
