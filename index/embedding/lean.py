@@ -58,9 +58,15 @@ def plain_pipeline(folder: Path) -> Pipeline | None:
             return None
         config = _read(folder / "sentence_bert_config.json")
         tokenizer_config = _read(folder / "tokenizer_config.json")
-        max_tokens = int(config.get("max_seq_length") or tokenizer_config.get("model_max_length") or 512)
-        return Pipeline(folder=folder, max_tokens=max_tokens, lower_case=bool(config.get("do_lower_case")),
-                        normalize=types[2:] == [_NORMALIZE], pad_token=tokenizer_config.get("pad_token", "[PAD]"))
+        max_tokens = config.get("max_seq_length")
+        if not max_tokens:  # as sentence-transformers decides: what both the tokenizer and the positions allow
+            positions = _read(folder / "config.json").get("max_position_embeddings") or 512
+            max_tokens = min(int(tokenizer_config.get("model_max_length") or positions), int(positions))
+        pad = tokenizer_config.get("pad_token") or "[PAD]"
+        if isinstance(pad, dict):  # a serialised AddedToken
+            pad = pad.get("content") or "[PAD]"
+        return Pipeline(folder=folder, max_tokens=int(max_tokens), lower_case=bool(config.get("do_lower_case")),
+                        normalize=types[2:] == [_NORMALIZE], pad_token=str(pad))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
