@@ -45,7 +45,7 @@ class Services:
 
     def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever,
                   loaded: Callable[[], None] | None = None) -> Retriever:
-        return retriever_class(catalog or self.catalog, self.store(), self.embedder,
+        return retriever_class(catalog or self.catalog, self.store, self.embedder,
                                self.settings.data_dir / "keyword-index", loaded=loaded,
                                text_fragments=self.settings.answers.text_fragments)
 

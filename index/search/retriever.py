@@ -20,6 +20,7 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search import served_vectors
 from index.search.closeness import SentenceVectors
 from index.search.fragments import fragment_url, page_text
 from index.search.judge import is_question, judge
@@ -157,12 +158,14 @@ def _day(date: str | None) -> int:
 class Retriever:
     """Answers questions from a catalog, its vector store and a keyword index kept in ``lexical_dir``."""
 
-    def __init__(self, catalog: ServedRecord, store: VectorStore, embedder: Embedder, lexical_dir: Path, *,
-                 loaded: Callable[[], None] | None = None, text_fragments: bool = True) -> None:
+    def __init__(self, catalog: ServedRecord, store: VectorStore | Callable[[], VectorStore], embedder: Embedder,
+                 lexical_dir: Path, *, loaded: Callable[[], None] | None = None, text_fragments: bool = True) -> None:
+        """``store``: the vector store, or what opens it when first needed (vectors saved beside the keyword index
+        are mapped from their file, so a restart need not open the store at all)."""
         self.catalog = catalog
         self.text_fragments = text_fragments  # links that land on the quoted words
         self.loaded = loaded  # called after each load of the served table (the bot keeps it out of garbage collection)
-        self.store = store
+        self._store = store
         self.embedder = embedder
         self.lexical_dir = lexical_dir
         self._table: _Table | None = None
@@ -170,6 +173,12 @@ class Retriever:
         self._last_query: tuple[str, np.ndarray] | None = None  # see _query_vector
         self._sentences = SentenceVectors(embedder)
         self._search_lock = threading.Lock()  # one search at a time: there is one model and little CPU anyway
+
+    @property
+    def store(self) -> VectorStore:
+        if not isinstance(self._store, VectorStore):
+            self._store = self._store()
+        return self._store
 
     # --- keeping in step with the catalog -------------------------------------------------
     def refresh(self) -> None:
@@ -199,7 +208,7 @@ class Retriever:
                 log.warning("cannot save the keyword index to %s: %s", self.lexical_dir, exc)
             rows = [dataclasses.replace(r, text=None) for r in rows]  # the table keeps what results show
         index_of = {k: i for i, k in enumerate(keys)}
-        vectors, starts = self._load_vectors(index_of, len(keys))
+        vectors, starts = self._load_vectors(index_of, len(keys), generation)
         return _Table(
             generation=generation, keys=keys, index_of=index_of, sections=rows,
             source=np.array([r.source for r in rows], dtype=object), path=np.array([r.path for r in rows], dtype=object),
@@ -214,12 +223,14 @@ class Retriever:
         self.refresh()
         self.embedder.encode_query("warm up")
 
-    def _load_vectors(self, index_of: dict[tuple[str, str, int], int], n_sections: int) -> tuple[np.ndarray, np.ndarray]:
-        """The committed chunks' vectors from the store, grouped by section (exact search needs them all).
+    def _load_vectors(self, index_of: dict[tuple[str, str, int], int], n_sections: int,
+                      generation: str) -> tuple[np.ndarray, np.ndarray]:
+        """The committed chunks' vectors, grouped by section (exact search needs them all).
 
         Measured on the four real archives (benchmarks/bench_hnsw.py): Chroma's HNSW index missed the
         true nearest chunks of some queries entirely, whatever ef_search, while an exact product over
-        24k vectors takes under a millisecond. So search is exact, over vectors read from the store.
+        24k vectors takes under a millisecond. So search is exact, over vectors read from the store once per
+        served state and then mapped from a file of their own (``index.search.served_vectors``).
         """
         rows: list[tuple[int, str]] = []
         for cid, source, path, position in self.catalog.chunk_refs():
@@ -227,13 +238,9 @@ class Retriever:
             if idx is not None:
                 rows.append((idx, cid))
         rows.sort()
-        found = self.store.get_vectors([cid for _, cid in rows])
-        dim = len(next(iter(found.values()))) if found else 0
-        matrix = np.zeros((len(rows), dim), dtype=np.float32)
-        for n, (_, cid) in enumerate(rows):
-            vector = found.get(cid)
-            if vector is not None:
-                matrix[n] = vector
+        key = "\n".join([self.embedder.identity, generation, *(cid for _, cid in rows)])
+        folder = self.lexical_dir.with_name(self.lexical_dir.name + "-vectors")
+        matrix = served_vectors.served_matrix(lambda: self.store, folder, key, [cid for _, cid in rows])
         owners = np.array([idx for idx, _ in rows], dtype=np.int64)
         starts = np.searchsorted(owners, np.arange(n_sections)) if n_sections else np.zeros(0, dtype=np.int64)
         if len(rows) and len(set(owners.tolist())) != n_sections:
