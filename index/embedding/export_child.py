@@ -5,12 +5,11 @@ whole life (their libraries mapped, their allocations fragmenting the heap), whi
 exported its graph about three times as large as one that found it exported. In a child, they leave with it:
 the parent then loads the graph through ``index.embedding.lean`` as it would on any later start.
 
-    python -m index.embedding.export_child MODEL BACKEND EXPORT_DIR
+The child is ``python -m index.embedding.export_main MODEL BACKEND EXPORT_DIR``; this module is the parent's side.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -18,9 +17,7 @@ from pathlib import Path
 
 from index.errors import Unavailable
 
-log = logging.getLogger(__name__)
-
-_FAILED = "export failed: "  # the line of the child's stderr that carries its error for the parent
+FAILED = "export failed: "  # the line of the child's stderr that carries its error for the parent
 
 
 class ExportFailed(Unavailable):
@@ -32,35 +29,12 @@ def export_in_child(model: str, backend: str, export_dir: Path) -> None:
     root = Path(__file__).resolve().parents[2]  # where the ``index`` package is importable from
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
-    proc = subprocess.run([sys.executable, "-m", "index.embedding.export_child", model, backend, str(export_dir)],
+    proc = subprocess.run([sys.executable, "-m", "index.embedding.export_main", model, backend, str(export_dir)],
                           env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode == 0:
         return
-    reasons = [line[len(_FAILED):] for line in proc.stderr.splitlines() if line.startswith(_FAILED)]
+    reasons = [line[len(FAILED):] for line in proc.stderr.splitlines() if line.startswith(FAILED)]
     if reasons:
         raise ExportFailed(reasons[-1])
     tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-600:] or "no message"
     raise ExportFailed(f"exporting the embedding model {model!r} to ONNX failed (exit {proc.returncode}): {tail}")
-
-
-def main(argv: list[str]) -> int:
-    from index.embedding.model import Embedder
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    model, backend, export_dir = argv
-    try:
-        Embedder(model, backend=backend, export_dir=Path(export_dir)).export()
-    except Unavailable as exc:
-        reason = " ".join(str(exc).split())
-    except Exception as exc:
-        log.debug("export failed", exc_info=True)
-        reason = (f"cannot export embedding model {model!r} to ONNX: {' '.join(str(exc).split()).rstrip('.')}."
-                  ' Set [embedding] backend = "torch" to use PyTorch.')
-    else:
-        return 0
-    sys.stderr.write(f"\n{_FAILED}{reason}\n")
-    return 3
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
