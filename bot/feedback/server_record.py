@@ -23,15 +23,17 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.feedback.record import Entry, Vote, encoded_text
 from bot.feedback.server_copy import QuestionCopy, Row
 from bot.reader_key import new_key, reader_hash
-from index.search.retriever import Answer, Filters
 from index.store.server.records import SLICE, ServerRecords
+
+if TYPE_CHECKING:  # only named, as in bot.feedback.record
+    from index.search.retriever import Answer, Filters
 
 log = logging.getLogger(__name__)
 COLLECTION = "backissue-questions"
