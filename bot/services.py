@@ -8,6 +8,7 @@ record replicated from the server, a lease for the writer, the announce ledger b
 from __future__ import annotations
 
 import functools
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,7 @@ class Services:
                         return retriever.embedder.encode(texts)
             return ServerQuestionRecord(self.store().client, self.records(), keep_days=s.feedback.keep_days,
                                         vector_of=vector_of, model=model, encode=encode,
-                                        copy=s.data_dir / COPY_NAME)
+                                        copy=s.data_dir / COPY_NAME, host=_host(s))
         return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=vector_of, model=model)
 
     def close(self) -> None:
@@ -101,6 +102,12 @@ def _leases(records: Callable[[], ServerRecords]) -> Leases:
     from index.store.server.leases import Leases
 
     return Leases(records())
+
+
+def _host(settings: Settings) -> str:
+    """What a process declares its ``[feedback] keep_days`` under in the shared store: its machine and data folder
+    (the processes of one data folder share its settings)."""
+    return f"{socket.gethostname()}:{settings.data_dir.resolve()}"
 
 
 def _token(settings: Settings) -> str | None:
@@ -136,7 +143,7 @@ def open_question_record(settings: Settings) -> QuestionLedger | None:
             client = VectorStore(url=settings.chroma.url, token=_token(settings)).client
             records = ServerRecords(client)
         return ServerQuestionRecord(client, records, keep_days=settings.feedback.keep_days,
-                                    copy=settings.data_dir / COPY_NAME)
+                                    copy=settings.data_dir / COPY_NAME, host=_host(settings))
     if not (settings.data_dir / FILE_NAME).exists():
         return None
     return QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
