@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.feedback.record import Entry, Vote, encoded_text
-from bot.feedback.server_copy import QuestionCopy, Row
+from bot.feedback.server_copy import QuestionCopy, Row, loads
 from bot.reader_key import new_key, reader_hash
 from index.store.server.records import SLICE, ServerRecords
 
@@ -267,7 +267,7 @@ class ServerQuestionRecord:
         for qid, m, model, vector in rows:
             kept[qid] = (model, vector)
             out.append(Entry(qid, float(m["asked_at"]), str(m["question"]), bool(m["no_match"]), bool(m["weak"]),
-                             str(m.get("reason", "")), tuple(json.loads(str(m["offered"]))), up.get(qid, 0),
+                             str(m.get("reason", "")), tuple(loads(str(m["offered"]))), up.get(qid, 0),
                              down.get(qid, 0)))
         with self._lock:
             self._kept = kept
