@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Sequence
@@ -37,6 +38,15 @@ try:  # chromadb's own dependency: parses the vectors of 10,000 questions severa
 except ImportError:  # pragma: no cover - chromadb always brings it
     def _loads(data: bytes) -> Any:
         return json.loads(data)
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The certificates chromadb's client (httpx) trusts: certifi's when installed, else the system's."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - httpx, chromadb's, brings it
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class RestError(Unavailable):
@@ -62,8 +72,11 @@ class RestClient:
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = kind(self._host, self._port, timeout=self._timeout)
+            if self._https:
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
+                                                   context=_tls_context())
+            else:
+                conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
             self._local.conn = conn
         return conn
 
@@ -78,6 +91,10 @@ class RestClient:
                 conn.request(method, url, body=data, headers=self._headers)
                 response = conn.getresponse()
                 payload = response.read()
+            except ConnectionRefusedError as exc:
+                conn.close()
+                self._local.conn = None
+                raise RestError(f"cannot reach the Chroma server at {self.url}: {exc}") from exc
             except (http.client.HTTPException, ConnectionError) as exc:
                 conn.close()
                 self._local.conn = None
