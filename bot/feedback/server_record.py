@@ -153,7 +153,10 @@ class ServerQuestionRecord:
             if now - self._pruned >= PRUNE_EVERY:
                 self.prune(now)
             if time.monotonic() - self._looked >= FORGOTTEN_EVERY:
-                self._apply_forgotten()
+                try:
+                    self._apply_forgotten()
+                except Exception as exc:  # the question is recorded all the same; the next look applies them
+                    log.debug("cannot look for forgotten readers now: %s", exc)
             text = encoded_text(question)
             vector = self._vector_of(text) if self._vector_of is not None else None
             if vector is None:
