@@ -10,7 +10,8 @@ question's vector, the second reads them back. The issue asks for under 2 s.
 Then the same in server mode: a real Chroma server (``chroma run``, as the tests start it) gets the same
 questions through the real ServerQuestionRecord (each with the vector the SQLite record kept, as a search would
 have given it) and the same 👎, and ``python -m bot gaps`` runs as a process of a host whose ``[chroma] url``
-names it. Also printed: how long the process takes only to import chromadb, which server mode cannot avoid.
+names it. Also printed, to compare: how long a process takes only to import chromadb (`bot gaps` no longer
+does: it reads the server over its HTTP API, index/store/server/rest.py).
 
     python benchmarks/bench_gaps.py [--n 10000] [--keep DIR] [--no-server]
 

@@ -8,28 +8,31 @@ record replicated from the server, a lease for the writer, the announce ledger b
 from __future__ import annotations
 
 import functools
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from bot.announce.ledger import AnnounceLedger
-from bot.announce.server_state import ServerAnnounceState
-from bot.announce.state import AnnounceState
-from bot.feedback.ledger import QuestionLedger
 from bot.feedback.record import FILE_NAME, QuestionRecord
 from bot.feedback.server_copy import FILE_NAME as COPY_NAME
-from bot.settings import Settings
 from index.embedding.model import Embedder
-from index.indexing.indexer import Indexer
-from index.search.retriever import Retriever
-from index.store.catalog import Catalog
-from index.store.locks import DataDirLock, FolderWriter
-from index.store.record import WriterLock
-from index.store.server.leases import Leases, LeaseWriter
 from index.store.server.records import ServerRecords
-from index.store.server.replica import ReplicatedCatalog
 from index.store.vectors import VectorStore
+
+# Imported where used: `bot gaps` and `bot status` come here only to open the question record, and the
+# index's services (the search: bm25s and scipy; the indexer: the feed readers) would cost them 0.3-0.6 s.
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.announce.ledger import AnnounceLedger
+    from bot.feedback.ledger import QuestionLedger
+    from bot.settings import Settings
+    from index.indexing.indexer import Indexer
+    from index.search.retriever import Retriever
+    from index.store.catalog import Catalog
+    from index.store.locks import DataDirLock
+    from index.store.record import WriterLock
+    from index.store.server.leases import Leases
 
 
 @dataclass
@@ -43,8 +46,11 @@ class Services:
     lock: DataDirLock | None = None
     records: Callable[[], ServerRecords] | None = None  # server mode: records beside the index in the server
 
-    def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] = Retriever,
+    def retriever(self, catalog: Catalog | None = None, *, retriever_class: type[Retriever] | None = None,
                   loaded: Callable[[], None] | None = None) -> Retriever:
+        from index.search.retriever import Retriever
+
+        retriever_class = retriever_class or Retriever
         return retriever_class(catalog or self.catalog, self.store, self.embedder,
                                self.settings.data_dir / "keyword-index", loaded=loaded,
                                text_fragments=self.settings.answers.text_fragments)
@@ -55,6 +61,9 @@ class Services:
 
     def announce_ledger(self) -> AnnounceLedger:
         """Where announcements are recorded: beside the index in the Chroma server, else in data_dir."""
+        from bot.announce.server_state import ServerAnnounceState
+        from bot.announce.state import AnnounceState
+
         if self.records is not None:
             return ServerAnnounceState(self.records())
         return AnnounceState(self.settings.announce_state_path)
@@ -79,7 +88,7 @@ class Services:
                         return retriever.embedder.encode(texts)
             return ServerQuestionRecord(self.store().client, self.records(), keep_days=s.feedback.keep_days,
                                         vector_of=vector_of, model=model, encode=encode,
-                                        copy=s.data_dir / COPY_NAME)
+                                        copy=s.data_dir / COPY_NAME, host=_host(s))
         return QuestionRecord(s.data_dir, keep_days=s.feedback.keep_days, vector_of=vector_of, model=model)
 
     def close(self) -> None:
@@ -90,7 +99,15 @@ class Services:
 
 @functools.cache
 def _leases(records: Callable[[], ServerRecords]) -> Leases:
+    from index.store.server.leases import Leases
+
     return Leases(records())
+
+
+def _host(settings: Settings) -> str:
+    """What a process declares its ``[feedback] keep_days`` under in the shared store: its machine and data folder
+    (the processes of one data folder share its settings)."""
+    return f"{socket.gethostname()}:{settings.data_dir.resolve()}"
 
 
 def _token(settings: Settings) -> str | None:
@@ -99,6 +116,9 @@ def _token(settings: Settings) -> str | None:
 
 def open_announce_state(settings: Settings, services: Services | None = None) -> AnnounceLedger:
     """The announce ledger, also without the index's services (`bot announce` on the host)."""
+    from bot.announce.server_state import ServerAnnounceState
+    from bot.announce.state import AnnounceState
+
     if services is not None:
         return services.announce_ledger()
     if settings.chroma.url:
@@ -111,12 +131,19 @@ def open_question_record(settings: Settings) -> QuestionLedger | None:
     None when no question was recorded yet (nothing is made to find that out)."""
     if settings.chroma.url:
         from bot.feedback.server_record import ServerQuestionRecord, exists
+        from index.store.server.rest import RestClient
 
-        store = VectorStore(url=settings.chroma.url, token=_token(settings))
-        if not exists(store.client):
+        # over the server's HTTP API itself: importing chromadb would cost such a command 1.5-3.5 s
+        client: Any = RestClient(settings.chroma.url, token=_token(settings))
+        if not exists(client):
             return None
-        return ServerQuestionRecord(store.client, ServerRecords(store.client), keep_days=settings.feedback.keep_days,
-                                    copy=settings.data_dir / COPY_NAME)
+        try:
+            records = ServerRecords(client)
+        except LookupError:  # no records collection yet (never made without one, but): chromadb makes it
+            client = VectorStore(url=settings.chroma.url, token=_token(settings)).client
+            records = ServerRecords(client)
+        return ServerQuestionRecord(client, records, keep_days=settings.feedback.keep_days,
+                                    copy=settings.data_dir / COPY_NAME, host=_host(settings))
     if not (settings.data_dir / FILE_NAME).exists():
         return None
     return QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
@@ -137,6 +164,12 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     ``reader``: only searches (``bot ask``); open the store under ``index.store.locks.OpenLock``.
     ``lock_wait``: seconds to wait for the data folder, or for the server's writer lease.
     """
+    from index.indexing.indexer import Indexer
+    from index.store.catalog import Catalog
+    from index.store.locks import DataDirLock, FolderWriter
+    from index.store.server.leases import LeaseWriter
+    from index.store.server.replica import ReplicatedCatalog
+
     url = settings.chroma.url
     embedder = embedder or embedder_for(settings)
 

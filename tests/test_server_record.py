@@ -126,3 +126,57 @@ def test_nothing_is_made_in_the_server_when_feedback_is_disabled(tmp_path, chrom
     client = VectorStore(url=chroma.url).client
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     assert COLLECTION not in names and ServerRecords(client).get(KEY) is None
+
+
+def test_bot_gaps_of_another_host_reads_the_server_without_chromadb_or_the_model(tmp_path, chroma, embedder):
+    """`bot gaps` as a process on a host of the installation: the report over the server's questions, with neither
+    chromadb's client (1.5-3.5 s to import under load) nor the model (every question's vector is kept) loaded."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _, make_a = _host(tmp_path, "a", chroma.url, embedder)
+    cfg_b, _ = _host(tmp_path, "b", chroma.url, embedder)
+    a = make_a()
+    now = time.time()
+    a.add("ask", 111, GAP, Filters(), _answer(no_match=True), now=now - 60)
+    a.add("ask", 222, "Which issue covered knitting machines?", Filters(), _answer(no_match=True), now=now - 50)
+    a.add("ask", 333, "What is LayerSkip?", Filters(), _answer(), now=now - 40)
+    probe = ("import json, sys\nfrom bot.cli import main\ncode = main(['--config', sys.argv[1], 'gaps', '--json'])\n"
+             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'onnxruntime', 'torch',"
+             " 'sentence_transformers', 'bm25s', 'scipy'})\nprint(json.dumps({'code': code, 'loaded': heavy}))")
+    done = subprocess.run([sys.executable, "-c", probe, str(cfg_b)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    report_text, probe_text = done.stdout.rsplit("\n{", 1)
+    assert json.loads("{" + probe_text) == {"code": 0, "loaded": []}
+    report = json.loads(report_text)
+    assert report["questions"] == 3 and report["gap_questions"] == 2
+    assert (tmp_path / "data-b" / COPY_NAME).exists()  # read through b's copy
+
+
+def test_the_rest_client_and_chromadbs_see_one_collection_alike(chroma):
+    from index.store.server.rest import RestClient
+
+    full = VectorStore(url=chroma.url).client
+    ServerRecords(full)
+    light = RestClient(chroma.url)
+    with pytest.raises(LookupError):
+        ServerQuestionRecord(light, ServerRecords(light), keep_days=180)  # it makes no collection
+    mine, theirs = ServerRecords(light), ServerRecords(full)
+    assert mine.put_new("k", {"kind": "x", "n": 1}) == {"kind": "x", "n": 1}
+    assert theirs.put_new("k", {"kind": "x", "n": 2}) == {"kind": "x", "n": 1}  # the first stays, either way
+    mine.put(["a", "b"], [{"kind": "y", "at": 1.5, "ok": True}, {"kind": "y", "at": 3.0, "ok": False}])
+    assert theirs.find({"kind": "y"}) == mine.find({"kind": "y"}) and len(mine.find({"kind": "y"})) == 2
+    assert mine.delete_where({"$and": [{"kind": "y"}, {"at": {"$lt": 2.0}}]}) == 1
+    assert [m["at"] for m in theirs.find({"kind": "y"})] == [3.0]
+    col = full.get_or_create_collection("backissue-rest-test", embedding_function=None)
+    col.add(ids=["1"], embeddings=[[0.5, 0.25]], metadatas=[{"model": "m"}])
+    got = light.get_collection("backissue-rest-test").get(ids=["1"], include=["metadatas", "embeddings"])
+    assert got["metadatas"] == [{"model": "m"}] and np.allclose(got["embeddings"][0], [0.5, 0.25])
+    light.get_collection("backissue-rest-test").update(ids=["1"], embeddings=[np.array([1.0, 2.0])],
+                                                       metadatas=[{"model": "n"}])
+    again = col.get(ids=["1"], include=["metadatas", "embeddings"])
+    assert again["metadatas"] == [{"model": "n"}] and np.allclose(again["embeddings"][0], [1.0, 2.0])

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.feedback.render import render_json, render_text, report_dict
 from bot.feedback.report import Report, build_report, period_bounds
 from bot.feedback.votes import notes_json, notes_text
-from bot.settings import Settings
-from index.embedding.model import Embedder
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from index.embedding.model import Embedder
 
 
 def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str | None = None,

@@ -33,10 +33,11 @@ from typing import Protocol
 
 from bot.reader_key import folder_key, reader_hash
 from index.search.retriever import Filters
-from index.store.migrations import Migrations, run_script
+from index.store.migrations import Migrations, run_script, scrub
 
 MAX_TURNS = 4  # earlier questions a follow-up is read with
 TTL_SECONDS = 24 * 3600.0
+DROP_COLUMN_SINCE = (3, 35, 0)  # SQLite's ALTER TABLE DROP COLUMN
 
 STEPS = Migrations()
 
@@ -85,14 +86,48 @@ def m003_answer_questions(db: sqlite3.Connection) -> None:
 
 @STEPS
 def m004_askers_hashed(db: sqlite3.Connection) -> None:
-    """The asker kept as a keyed hash, not their Discord id: existing rows are hashed in place (with the
-    ``reader_hash`` SQL function the store registers on its connection before migrating)."""
+    """The asker kept as a keyed hash, not their Discord id: existing rows are hashed (with the ``reader_hash``
+    SQL function the store registers on its connection before migrating). ``ALTER TABLE DROP COLUMN`` needs
+    SQLite 3.35; an older one (Debian 11's is 3.34) rebuilds the table instead, to the same schema. Either way
+    the raw ids are then in free space only: the store's ``secure_delete`` zeroes it and it VACUUMs after
+    (:func:`_scrub_after`)."""
+    if sqlite3.sqlite_version_info >= DROP_COLUMN_SINCE:
+        run_script(db, """
+        ALTER TABLE answers ADD COLUMN asker_hash TEXT NOT NULL DEFAULT '';
+        UPDATE answers SET asker_hash = reader_hash(asker);
+        ALTER TABLE answers DROP COLUMN asker;
+        ALTER TABLE answers RENAME COLUMN asker_hash TO asker;
+        """)
+        return
     run_script(db, """
-    ALTER TABLE answers ADD COLUMN asker_hash TEXT NOT NULL DEFAULT '';
-    UPDATE answers SET asker_hash = reader_hash(asker);
-    ALTER TABLE answers DROP COLUMN asker;
-    ALTER TABLE answers RENAME COLUMN asker_hash TO asker;
+    CREATE TABLE answers_hashed (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, earlier TEXT NOT NULL, filters TEXT NOT NULL,
+        per_page INTEGER NOT NULL, shown INTEGER NOT NULL, private INTEGER NOT NULL,
+        shared INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, question_id INTEGER,
+        asker TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO answers_hashed (id, question, earlier, filters, per_page, shown, private, shared, created,
+                                question_id, asker)
+        SELECT id, question, earlier, filters, per_page, shown, private, shared, created, question_id,
+               reader_hash(asker) FROM answers;
+    DROP TABLE answers;
+    ALTER TABLE answers_hashed RENAME TO answers;
+    CREATE INDEX answers_by_created ON answers(created);
     """)
+
+
+@STEPS
+def m005_askers_scrubbed(db: sqlite3.Connection) -> None:
+    """Nothing to change: recorded so that a file m004 migrated before the store zeroed what it deletes (its raw
+    ids still in free pages) is VACUUMed once (:func:`_scrub_after`)."""
+
+
+SCRUBBED_BY = {"m004_askers_hashed", "m005_askers_scrubbed"}  # after these, the file is VACUUMed
+
+
+def _scrub_after(db: sqlite3.Connection, ran: list[str]) -> None:
+    if SCRUBBED_BY & set(ran):
+        scrub(db)
 
 
 @dataclass(frozen=True)
@@ -159,9 +194,10 @@ class SqliteConversations:
         self._db.create_function("reader_hash", 1, self.reader, deterministic=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA secure_delete=ON")  # what is deleted (askers, as ids before m004) is zeroed
         self._lock = threading.Lock()
         with self._lock:
-            STEPS.apply(self._db)
+            _scrub_after(self._db, STEPS.apply(self._db))
             self._expire()
 
     def _expire(self) -> None:

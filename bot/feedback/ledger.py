@@ -6,12 +6,14 @@ chosen once, in ``bot.services``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from bot.feedback.record import Entry, Vote
-from index.search.retriever import Answer, Filters
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from index.search.retriever import Answer, Filters
 
 
 class QuestionLedger(Protocol):

@@ -24,13 +24,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.reader_key import folder_key, reader_hash
-from index.search.retriever import Answer, Filters
-from index.store.migrations import Migrations, run_script
+from index.store.migrations import Migrations, checkpoint, run_script
+
+if TYPE_CHECKING:  # only named: `bot gaps` reads the record without the search (bm25s, scipy: 0.2-0.4 s)
+    from index.search.retriever import Answer, Filters
 
 log = logging.getLogger(__name__)
 FILE_NAME = "questions.sqlite3"
@@ -135,6 +137,7 @@ class QuestionRecord:
         # as the catalog: the bot writes while `bot gaps` reads, and a question costs no sync of its own
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA secure_delete=ON")  # a pruned or forgotten question is zeroed, not left in free space
         STEPS.apply(self._db)
         self._pruned = 0.0
         self._warned = False
@@ -222,7 +225,11 @@ class QuestionRecord:
         reader = self.reader(user_id)
         with self._lock:
             self._db.execute("DELETE FROM votes WHERE reader = ?", (reader,))
-            return self._db.execute("DELETE FROM questions WHERE reader = ?", (reader,)).rowcount
+            gone = self._db.execute("DELETE FROM questions WHERE reader = ?", (reader,)).rowcount
+            if not checkpoint(self._db):  # the log's older frames still hold the rows: empty it now
+                log.warning("the question record is being read: what was forgotten leaves its write-ahead log"
+                            " at the next checkpoint")
+        return gone
 
     def no_matches(self) -> list[tuple[str, str]]:
         with self._lock:

@@ -10,7 +10,17 @@ and reader, so one vote per reader). The secret readers are hashed under is made
 (``feedback-key``): the first host writes it, every host reads back the one that stayed.
 
 Reading many questions (``bot gaps``, /gaps, the digest, /status) goes through the host's copy in its data
-folder (:mod:`bot.feedback.server_copy`): only the questions it does not hold yet are fetched.
+folder (:mod:`bot.feedback.server_copy`): only the questions it does not hold yet are fetched. Forgetting a
+reader leaves a tombstone in the shared store (kind ``questions-forgotten``: the ids of their questions, no
+reader), which every host applies to its copy each time it reads and, recording, every ``FORGOTTEN_EVERY``, so
+the questions leave every host's copy, not only the one that ran ``--forget-user``. Tombstones go when they are
+older than what is kept.
+
+``[feedback] keep_days`` may differ between the hosts (or processes) sharing the record: the smallest wins, the
+safe reading for privacy. Each declares its own (kind ``feedback-keep-days``, one record per host and data
+folder) when it opens the record and each time it prunes, and every host prunes with the smallest declared in
+the last ``DECLARED_FOR`` (30 days): a host stopped for longer no longer counts, so a raised ``keep_days`` takes
+effect once every host runs with it.
 """
 
 from __future__ import annotations
@@ -18,26 +28,33 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.feedback.record import Entry, Vote, encoded_text
-from bot.feedback.server_copy import QuestionCopy, Row
+from bot.feedback.server_copy import QuestionCopy, Row, loads
 from bot.reader_key import new_key, reader_hash
-from index.search.retriever import Answer, Filters
 from index.store.server.records import SLICE, ServerRecords
+
+if TYPE_CHECKING:  # only named, as in bot.feedback.record
+    from index.search.retriever import Answer, Filters
 
 log = logging.getLogger(__name__)
 COLLECTION = "backissue-questions"
 VOTE = "question-vote"
 KEY = "feedback-key"
 PRUNE_EVERY = 86400.0
+FORGOTTEN = "questions-forgotten"  # a tombstone: the ids of a forgotten reader's questions
+FORGOTTEN_EVERY = 600.0  # seconds between a recording host's looks for tombstones
+KEEP = "feedback-keep-days"  # one host's [feedback] keep_days
+DECLARED_FOR = 30 * 86400.0  # a host's keep_days counts this long after it last declared it
 
 
 def _period(field: str, since: float | None, until: float | None, *more: dict[str, Any]) -> dict[str, Any] | None:
@@ -57,16 +74,20 @@ def exists(client: Any) -> bool:
 class ServerQuestionRecord:
     def __init__(self, client: Any, records: ServerRecords, *, keep_days: int,
                  vector_of: Callable[[str], np.ndarray | None] | None = None, model: str = "",
-                 encode: Callable[[list[str]], np.ndarray] | None = None, copy: Path | None = None) -> None:
+                 encode: Callable[[list[str]], np.ndarray] | None = None, copy: Path | None = None,
+                 host: str = "") -> None:
         """``vector_of``: the vector a search just made for a question's text, or None; ``encode`` makes one when
         it did not (a question's record needs its vector); ``model`` names the model of both. ``copy``: the
-        file of this host's copy (None: every read fetches everything)."""
+        file of this host's copy (None: every read fetches everything). ``host``: what this process's
+        ``keep_days`` is declared under (by default the machine's name)."""
         if (vector_of is not None or encode is not None) and not model:
             raise ValueError("vector_of and encode need the name of their model")
         self._questions = client.get_or_create_collection(COLLECTION, embedding_function=None)
         self._records = records
         self._vector_of, self._encode, self._model = vector_of, encode, model
-        self.keep_days = keep_days
+        self.keep_days = keep_days  # this host's; pruning keeps the smallest of every host's (kept_days)
+        self.kept_days = keep_days
+        self._host = host or socket.gethostname()
         kept = records.get(KEY) or records.put_new(KEY, {"kind": KEY, "key": new_key().hex()})
         self._key = bytes.fromhex(str(kept["key"]))
         self._kept: dict[int, tuple[str, np.ndarray]] = {}  # vectors read with the last entries()
@@ -74,6 +95,7 @@ class ServerQuestionRecord:
         self._pruned = 0.0
         self._warned = False
         self._copy = QuestionCopy(copy) if copy is not None else None
+        self._looked = time.monotonic()  # for tombstones: opening deletes what the server no longer has
         self.prune()
         if self._copy is not None:  # what went on other hosts meanwhile goes from this one's copy too
             self._copy.keep_only(self._server_ids())
@@ -88,16 +110,39 @@ class ServerQuestionRecord:
         for start in range(0, len(ids), SLICE):
             self._questions.delete(ids=ids[start:start + SLICE])
 
+    def _declare(self, now: float) -> int:
+        """Declare this host's keep_days; the smallest any host declared in the last DECLARED_FOR."""
+        self._records.put_one(f"{KEEP}:{self._host}", {"kind": KEEP, "host": self._host, "days": int(self.keep_days),
+                                                        "at": float(now)})
+        declared = self._records.find({"$and": [{"kind": KEEP}, {"at": {"$gte": now - DECLARED_FOR}}]})
+        days = min([int(self.keep_days), *(int(m["days"]) for m in declared)])
+        if days != self.kept_days and days < self.keep_days:
+            log.info("keeping questions %d days, not %d: another host of the installation has [feedback] keep_days"
+                     " = %d (the smallest wins)", days, self.keep_days, days)
+        self.kept_days = days
+        return days
+
     def prune(self, now: float | None = None) -> int:
+        """Delete the questions older than the smallest keep_days of the hosts (:meth:`_declare`)."""
         now = time.time() if now is None else now
-        cutoff = now - self.keep_days * 86400
+        cutoff = now - self._declare(now) * 86400
         gone = self._ids({"asked_at": {"$lt": cutoff}})
         self._delete(gone)
         if self._copy is not None:
             self._copy.keep_only((), None, cutoff)
         self._records.delete_where({"$and": [{"kind": VOTE}, {"asked_at": {"$lt": cutoff}}]})
+        self._records.delete_where({"$and": [{"kind": FORGOTTEN}, {"at": {"$lt": cutoff}}]})  # nothing left to apply
         self._pruned = now
         return len(gone)
+
+    def _apply_forgotten(self) -> None:
+        """Delete from this host's copy the questions of every reader forgotten (on any host)."""
+        if self._copy is None:
+            return
+        self._looked = time.monotonic()
+        ids = [int(i) for m in self._records.find({"kind": FORGOTTEN}) for i in json.loads(str(m["ids"]))]
+        if gone := self._copy.delete(ids):
+            log.info("deleted %d questions of forgotten readers from this host's copy", gone)
 
     def add(self, entry: str, user_id: int, question: str, filters: Filters, answer: Answer,
             now: float | None = None) -> int | None:
@@ -107,6 +152,11 @@ class ServerQuestionRecord:
             now = time.time() if now is None else now
             if now - self._pruned >= PRUNE_EVERY:
                 self.prune(now)
+            if time.monotonic() - self._looked >= FORGOTTEN_EVERY:
+                try:
+                    self._apply_forgotten()
+                except Exception as exc:  # the question is recorded all the same; the next look applies them
+                    log.debug("cannot look for forgotten readers now: %s", exc)
             text = encoded_text(question)
             vector = self._vector_of(text) if self._vector_of is not None else None
             if vector is None:
@@ -165,11 +215,14 @@ class ServerQuestionRecord:
     def forget(self, user_id: int) -> int:
         reader = self.reader(user_id)
         mine = self._ids({"reader": reader})
+        numbers = [int(i) for i in mine]
+        for start in range(0, len(numbers), SLICE):  # first: every host's copy deletes them when it next looks
+            self._records.put_one(f"{FORGOTTEN}:{secrets.token_hex(8)}", {
+                "kind": FORGOTTEN, "at": time.time(), "ids": json.dumps(numbers[start:start + SLICE])})
         self._delete(mine)
         if self._copy is not None:
             self._copy.keep_only(self._server_ids())
         self._records.delete_where({"$and": [{"kind": VOTE}, {"reader": reader}]})
-        numbers = [int(i) for i in mine]
         for start in range(0, len(numbers), SLICE):  # others' votes on the questions that went
             self._records.delete_where({"$and": [{"kind": VOTE}, {"question_id": {"$in": numbers[start:start + SLICE]}}]})
         return len(mine)
@@ -199,6 +252,7 @@ class ServerQuestionRecord:
         ids = [int(i) for i in self._questions.get(where=where, include=[])["ids"]]
         if self._copy is None:
             return self._fetch(ids, vectors)
+        self._apply_forgotten()  # also outside the period
         self._copy.keep_only(ids, since, until)
         held = self._copy.held(ids)
         self._copy.put(self._fetch([i for i in ids if i not in held]))
@@ -216,7 +270,7 @@ class ServerQuestionRecord:
         for qid, m, model, vector in rows:
             kept[qid] = (model, vector)
             out.append(Entry(qid, float(m["asked_at"]), str(m["question"]), bool(m["no_match"]), bool(m["weak"]),
-                             str(m.get("reason", "")), tuple(json.loads(str(m["offered"]))), up.get(qid, 0),
+                             str(m.get("reason", "")), tuple(loads(str(m["offered"]))), up.get(qid, 0),
                              down.get(qid, 0)))
         with self._lock:
             self._kept = kept

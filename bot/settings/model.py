@@ -4,6 +4,7 @@ the index's source specs)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -20,7 +21,9 @@ from bot.settings.sections import (
     SourceSettings,
     _default_sources,
 )
-from index.reading.issue import SourceSpec
+
+if TYPE_CHECKING:  # the issue reader (markdown-it...) is for indexing: `bot gaps` reads settings without it
+    from index.reading.issue import SourceSpec
 
 ENV_PREFIX = "BACKISSUE_"
 
@@ -88,6 +91,8 @@ class Settings(BaseSettings):
         return s.path
 
     def source_specs(self) -> list[SourceSpec]:
+        from index.reading.issue import SourceSpec
+
         max_bytes = int(self.index.max_file_mb * 1_000_000)
         return [
             SourceSpec(

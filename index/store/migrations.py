@@ -88,3 +88,19 @@ def run_script(db: sqlite3.Connection, script: str) -> None:
 
 def has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
     return column in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def scrub(db: sqlite3.Connection) -> None:
+    """Leave nothing deleted recoverable from the file: rebuild it (``VACUUM``, outside any transaction) and, in
+    WAL mode, copy the log back and empty it, so neither free pages nor old log frames keep deleted rows."""
+    db.execute("VACUUM")
+    checkpoint(db)
+
+
+def checkpoint(db: sqlite3.Connection) -> bool:
+    """In WAL mode, copy the log into the file and truncate it (old frames keep rows since deleted); False
+    when a reader held it back (then it is done by a later checkpoint)."""
+    busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        log.debug("a reader held back the WAL checkpoint")
+    return not busy
