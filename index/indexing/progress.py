@@ -35,8 +35,9 @@ class Tracker:
 
     def _send(self) -> None:
         if self._report is not None and self.issues_total:
-            self._report(Step(self.issues_done, self.issues_total, self.chunks,
-                              min(self.work_done / self.work_total, 1.0), self.label))
+            # all issues done is all the work, whatever the shares of batches added up to in floating point
+            share = 1.0 if self.issues_done >= self.issues_total else min(self.work_done / self.work_total, 1.0)
+            self._report(Step(self.issues_done, self.issues_total, self.chunks, share, self.label))
 
     def start(self) -> None:
         self._send()
