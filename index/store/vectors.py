@@ -8,6 +8,7 @@ model), and telemetry is off.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ WRITE_SLICE = 16
 SYNC_THRESHOLD = 32
 
 COLLECTION = "backissue-chunks"
+# Embedded Chroma keeps its records in this SQLite file (its Rust side opens it with SQLite's defaults: a
+# rollback journal, synchronous=FULL). See _use_wal.
+SQLITE_FILE = "chroma.sqlite3"
 # Chroma's own index settings. Retrieval does not rely on them: measured on the shared archives
 # (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search/retriever.py
 # searches exactly over the vectors it reads from here.
@@ -65,7 +69,32 @@ def _client(path: Path | None, url: str, token: str | None) -> Any:
     if path is None:
         raise StoreError("an embedded store needs a folder")
     path.mkdir(parents=True, exist_ok=True)
+    _use_wal(path / SQLITE_FILE)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _use_wal(file: Path) -> None:
+    """Put embedded Chroma's SQLite file in write-ahead-log mode, before Chroma opens it.
+
+    Chroma sets no journal mode, so its file kept SQLite's rollback journal: several fsyncs per commit,
+    each while its Rust bindings hold the interpreter lock (the bot's event loop waits meanwhile), and a
+    reader in another process (``bot ask`` beside a running reindex) locked out while a write commits.
+    WAL is a property of the file, so it holds for Chroma's own connections too, and stays. Chroma's
+    connections keep synchronous=FULL (a per-connection setting it does not let us change): in WAL that
+    is one fsync of the log per commit and one per checkpoint. A new folder's file is made here, empty,
+    and Chroma creates its tables in it.
+    """
+    try:
+        db = sqlite3.connect(file, timeout=5)
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:  # only how long writes take and whether readers wait: the store works without it
+        log.warning("cannot put %s in WAL mode (%s); its writes may stall the bot longer", file, exc)
+        return
+    if str(mode).lower() != "wal":
+        log.warning("%s stays in journal mode %s, not WAL; its writes may stall the bot longer", file, mode)
 
 
 class VectorStore:
