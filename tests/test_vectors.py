@@ -125,3 +125,20 @@ def test_another_process_reads_the_store_while_a_write_commits(tmp_path):
         writer.close()
     assert reader.returncode == 0, err[-2000:]
     assert out.split() == [str(len(ids)), "old-3"]  # (its count() still waits for the writer: Chroma's own)
+
+
+def test_vectors_written_and_read_in_many_slices_come_back_whole(tmp_path):
+    """Writes and reads go in small slices (each holds the interpreter lock); every vector still comes back."""
+    from index.store.vectors import READ_SLICE, WRITE_SLICE, VectorStore
+
+    n = 2 * READ_SLICE + WRITE_SLICE + 3  # slices of both sizes, and a last one part full
+    vectors = np.random.default_rng(9).random((n, 384), dtype=np.float32)
+    ids = [f"c-{i}" for i in range(n)]
+    store = VectorStore(path=tmp_path / "chroma")
+    store.upsert(ids, vectors, [{"source": "s", "position": i} for i in range(n)])
+    got = store.get_vectors(ids)
+    assert len(got) == n
+    assert np.allclose(np.stack([got[i] for i in ids]), vectors, atol=1e-6)
+    store.delete(ids[: WRITE_SLICE + 1])
+    assert store.all_ids() == set(ids[WRITE_SLICE + 1 :])
+    SharedSystemClient.clear_system_cache()

@@ -26,8 +26,15 @@ log = logging.getLogger(__name__)
 # (default 1000): so a write's cost grew with the records since the last save, and every 1000th write
 # saved about 1000 records' worth of index. Small writes and a small threshold keep each hold short
 # (measured with benchmarks/bench_stall.py; the figures are in README, "Limits of one process").
-WRITE_SLICE = 16
+# Measured on 2 busy cores, 64 writes into a store of 4,000 vectors: 16 vectors a write cost 30 ms of CPU at
+# the median and 50 ms at most, all of it with the interpreter lock held; 8 a write 15 and 28 ms, for 8 % more
+# CPU per vector (about 0.15 ms a chunk, against some 30 ms to embed it). Below 8 a write's fixed cost (about
+# 13 ms) dominates: 4 a write still took 15 ms.
+WRITE_SLICE = 8
 SYNC_THRESHOLD = 32
+# Reads hold the lock too: 1,000 vectors a read took 43 ms of CPU (the bot reloads every vector after each
+# commit of a first index, on a search thread), 250 took 9 ms, the same in all.
+READ_SLICE = 250
 
 COLLECTION = "backissue-chunks"
 # Embedded Chroma keeps its records in this SQLite file (its Rust side opens it with SQLite's defaults: a
@@ -180,8 +187,8 @@ class VectorStore:
 
     def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 1000):
-            res = self._collection.get(ids=list(ids[start : start + 1000]), include=["embeddings"])
+        for start in range(0, len(ids), READ_SLICE):
+            res = self._collection.get(ids=list(ids[start : start + READ_SLICE]), include=["embeddings"])
             for i, e in zip(res["ids"], res["embeddings"], strict=True):
                 out[i] = np.asarray(e, dtype=np.float32)
         return out
