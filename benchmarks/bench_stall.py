@@ -75,8 +75,12 @@ async def probe(stalls: list[float], stop: asyncio.Event, step: float = 0.005) -
         stalls.append(WOKE[0] - t0 - step)
 
 
-def stall_watch(loop_thread: int, limit: float = 0.15) -> None:
-    """--debug: when the loop is late by over ``limit``, print where every other thread is (once per stall)."""
+IDLE = {"wait", "_worker", "select", "poll"}  # a thread waiting there holds nothing
+
+
+def stall_watch(loop_thread: int, limit: float = 0.08) -> None:
+    """--debug: when the loop is late by over ``limit`` (below the goal), print where the loop and every busy
+    thread are (once per stall)."""
     reported = 0.0
     while True:
         time.sleep(0.02)
@@ -84,7 +88,7 @@ def stall_watch(loop_thread: int, limit: float = 0.15) -> None:
         if late > limit and WOKE[0] != reported:
             reported = WOKE[0]
             for ident, frame in sys._current_frames().items():
-                if ident in (threading.get_ident(),):
+                if ident == threading.get_ident() or (ident != loop_thread and frame.f_code.co_name in IDLE):
                     continue
                 where = " < ".join([f"{Path(f.f_code.co_filename).name}:{f.f_lineno} {f.f_code.co_name}"
                                    for f in _frames(frame) if "importlib" not in f.f_code.co_filename][:8])
@@ -93,7 +97,7 @@ def stall_watch(loop_thread: int, limit: float = 0.15) -> None:
                 print(f"  stall {late * 1000:.0f} ms; {name}: {where}", flush=True)
 
 
-def gc_watch(limit: float = 0.02) -> None:
+def gc_watch(limit: float = 0.01) -> None:
     """--debug: print each garbage collection that holds the interpreter over ``limit`` seconds."""
     started: dict[str, float] = {}
 
@@ -218,8 +222,8 @@ def main() -> None:
     ap.add_argument("--asks", type=int, default=20, help="questions sent at once in each burst")
     ap.add_argument("--every", type=float, default=20.0, help="seconds between bursts")
     ap.add_argument("--debug", action="store_true",
-                    help="print where every thread is when the loop is late over 150 ms, and each garbage "
-                         "collection over 20 ms (asyncio's debug mode stays off: it slows every callback)")
+                    help="print where the loop and each busy thread are when the loop is late over 80 ms, and "
+                         "each garbage collection over 10 ms (asyncio's debug mode stays off: it slows every callback)")
     ap.add_argument("--slow-callbacks", action="store_true",
                     help="asyncio debug mode: log each event-loop callback over 50 ms (distorts the figures)")
     ap.add_argument("--data-dir", type=Path, help="a new folder to index into and keep (default: a temporary one)")
