@@ -8,6 +8,7 @@ model), and telemetry is off.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +26,20 @@ log = logging.getLogger(__name__)
 # (default 1000): so a write's cost grew with the records since the last save, and every 1000th write
 # saved about 1000 records' worth of index. Small writes and a small threshold keep each hold short
 # (measured with benchmarks/bench_stall.py; the figures are in README, "Limits of one process").
-WRITE_SLICE = 16
+# Measured on 2 busy cores, 64 writes into a store of 4,000 vectors: 16 vectors a write cost 30 ms of CPU at
+# the median and 50 ms at most, all of it with the interpreter lock held; 8 a write 15 and 28 ms, for 8 % more
+# CPU per vector (about 0.15 ms a chunk, against some 30 ms to embed it). Below 8 a write's fixed cost (about
+# 13 ms) dominates: 4 a write still took 15 ms.
+WRITE_SLICE = 8
 SYNC_THRESHOLD = 32
+# Reads hold the lock too: 1,000 vectors a read took 43 ms of CPU (the bot reloads every vector after each
+# commit of a first index, on a search thread), 250 took 9 ms, the same in all.
+READ_SLICE = 250
 
 COLLECTION = "backissue-chunks"
+# Embedded Chroma keeps its records in this SQLite file (its Rust side opens it with SQLite's defaults: a
+# rollback journal, synchronous=FULL). See _use_wal.
+SQLITE_FILE = "chroma.sqlite3"
 # Chroma's own index settings. Retrieval does not rely on them: measured on the shared archives
 # (benchmarks/bench_hnsw.py), HNSW missed true nearest chunks whatever ef_search, so index/search/retriever.py
 # searches exactly over the vectors it reads from here.
@@ -65,7 +76,32 @@ def _client(path: Path | None, url: str, token: str | None) -> Any:
     if path is None:
         raise StoreError("an embedded store needs a folder")
     path.mkdir(parents=True, exist_ok=True)
+    _use_wal(path / SQLITE_FILE)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _use_wal(file: Path) -> None:
+    """Put embedded Chroma's SQLite file in write-ahead-log mode, before Chroma opens it.
+
+    Chroma sets no journal mode, so its file kept SQLite's rollback journal: several fsyncs per commit,
+    each while its Rust bindings hold the interpreter lock (the bot's event loop waits meanwhile), and a
+    reader in another process (``bot ask`` beside a running reindex) locked out while a write commits.
+    WAL is a property of the file, so it holds for Chroma's own connections too, and stays. Chroma's
+    connections keep synchronous=FULL (a per-connection setting it does not let us change): in WAL that
+    is one fsync of the log per commit and one per checkpoint. A new folder's file is made here, empty,
+    and Chroma creates its tables in it.
+    """
+    try:
+        db = sqlite3.connect(file, timeout=5)
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:  # only how long writes take and whether readers wait: the store works without it
+        log.warning("cannot put %s in WAL mode (%s); its writes may stall the bot longer", file, exc)
+        return
+    if str(mode).lower() != "wal":
+        log.warning("%s stays in journal mode %s, not WAL; its writes may stall the bot longer", file, mode)
 
 
 class VectorStore:
@@ -151,8 +187,8 @@ class VectorStore:
 
     def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 1000):
-            res = self._collection.get(ids=list(ids[start : start + 1000]), include=["embeddings"])
+        for start in range(0, len(ids), READ_SLICE):
+            res = self._collection.get(ids=list(ids[start : start + READ_SLICE]), include=["embeddings"])
             for i, e in zip(res["ids"], res["embeddings"], strict=True):
                 out[i] = np.asarray(e, dtype=np.float32)
         return out
