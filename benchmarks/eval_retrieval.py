@@ -8,7 +8,10 @@ recall@1/3/5, MRR, no-answer accuracy and the false no-match rate, overall, by k
 
 With ``--folds K`` it also prints K-fold cross-validated figures (benchmarks/_cv.py): the fusion constants
 fitted on the other folds and scored on the held-out one, beside plain reciprocal-rank fusion of the
-keyword and dense rankings (k = 60, k = 5, and k chosen on the other folds), all in the same run.
+keyword and dense rankings (k = 60, k = 5, and k chosen on the other folds), all in the same run; and the
+same for each ranking variant in ``VARIANTS`` (keyword scoring without question scaffolding, pseudo-relevance
+feedback into the query vector; both off in the product, as measured for issue 16), with no-answer accuracy and
+false no-match for each, and the variant itself chosen on the other folds.
 """
 
 from __future__ import annotations
