@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.search import retriever as fusion
+from index.search import fusion
 
 TOP = 10  # ranks past this count as not found, as in eval_retrieval.py
 

@@ -49,9 +49,10 @@ def main() -> None:
     args = ap.parse_args()
     require_shared()
     from benchmarks import _cv
+    from index.search.fusion import fuse
     from index.search.judge import is_question, judge
     from index.search.query import read_question
-    from index.search.retriever import Filters, fuse
+    from index.search.retriever import Filters
 
     _, services, summary = open_index(args.data_dir, EVAL_ARCHIVES, "eval")
     print(f"index: {summary.sections} sections ({summary.new} new, {summary.changed} changed,"

@@ -40,9 +40,10 @@ def main() -> None:
     args = ap.parse_args()
     require_shared()
     from benchmarks import _cv
+    from index.search.fusion import fuse, section_similarities
     from index.search.judge import is_question, judge
     from index.search.query import read_question
-    from index.search.retriever import Filters, fuse, section_similarities
+    from index.search.retriever import Filters
 
     _, services, _ = open_index(args.data_dir, EVAL_ARCHIVES, "eval")
     retriever = services.retriever()

@@ -9,6 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index.search.fusion import (
+    DENSE_WEIGHT_KEYWORDS,
+    DENSE_WEIGHT_QUESTION,
+    LEXICAL_SCALE,
+    LINK_LIST_PENALTY,
+    fuse,
+)
 from index.search.judge import (
     DENSE_FLOOR,
     NEIGHBOUR_FLOOR,
@@ -20,13 +27,6 @@ from index.search.judge import (
 )
 from index.search.lexical import LexicalIndex
 from index.search.query import Query, read_question
-from index.search.retriever import (
-    DENSE_WEIGHT_KEYWORDS,
-    DENSE_WEIGHT_QUESTION,
-    LEXICAL_SCALE,
-    LINK_LIST_PENALTY,
-    fuse,
-)
 
 LAYERSKIP, EXPERTS, ROBOTS = 0, 1, 2
 SECTIONS = ["LayerSkip: early exit and self-speculative decoding for faster language models",

@@ -61,3 +61,19 @@ def feedback_query(query: np.ndarray, vectors: np.ndarray, starts: np.ndarray, s
     centroid = vectors[rows].mean(axis=0)
     moved = query + weight * centroid / (np.linalg.norm(centroid) or 1.0)
     return (moved / (np.linalg.norm(moved) or 1.0)).astype(query.dtype)
+
+
+def dense_similarities(vectors: np.ndarray, starts: np.ndarray, query: np.ndarray, mask: np.ndarray | None,
+                       feedback: tuple[float, int] | None = None) -> np.ndarray:
+    """Each section's best window similarity to ``query`` (-2 where ``mask`` leaves it out), after the query's
+    feedback: ``feedback`` (weight, sections), or FEEDBACK_WEIGHT and FEEDBACK_SECTIONS when None."""
+    weight, sections = feedback if feedback is not None else (FEEDBACK_WEIGHT, FEEDBACK_SECTIONS)
+    section_sims, window_sims = section_similarities(vectors, starts, query)
+    if mask is not None:
+        section_sims = np.where(mask, section_sims, -2.0)
+    if weight > 0:
+        moved = feedback_query(query, vectors, starts, section_sims, window_sims, weight=weight, sections=sections)
+        section_sims, _ = section_similarities(vectors, starts, moved)
+        if mask is not None:
+            section_sims = np.where(mask, section_sims, -2.0)
+    return section_sims

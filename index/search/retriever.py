@@ -20,19 +20,10 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
-from index.search import fusion
 from index.search import query as reading
 from index.search.closeness import SentenceVectors
 from index.search.fragments import fragment_url, page_text
-from index.search.fusion import (  # noqa: F401  (fuse and its constants were defined here; importers remain)
-    DENSE_WEIGHT_KEYWORDS,
-    DENSE_WEIGHT_QUESTION,
-    LEXICAL_SCALE,
-    LINK_LIST_PENALTY,
-    feedback_query,
-    fuse,
-    section_similarities,
-)
+from index.search.fusion import dense_similarities, fuse
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.paging import page
@@ -293,16 +284,7 @@ class Retriever:
         dense: dict[int, float] = {}
         if (mask is None or mask.any()) and len(t.vectors):
             vector = self._query_vector(question)
-            section_sims, window_sims = section_similarities(t.vectors, t.starts, vector)
-            if mask is not None:
-                section_sims = np.where(mask, section_sims, -2.0)
-            weight = fusion.FEEDBACK_WEIGHT if feedback is None else feedback[0]
-            if weight > 0:
-                moved = feedback_query(vector, t.vectors, t.starts, section_sims, window_sims, weight=weight,
-                                       sections=fusion.FEEDBACK_SECTIONS if feedback is None else feedback[1])
-                section_sims, _ = section_similarities(t.vectors, t.starts, moved)
-                if mask is not None:
-                    section_sims = np.where(mask, section_sims, -2.0)
+            section_sims = dense_similarities(t.vectors, t.starts, vector, mask, feedback)
             n = min(DENSE_CANDIDATES, len(section_sims))
             top_dense = np.argpartition(-section_sims, n - 1)[:n]
             for i in (*top_dense.tolist(), *lexical):
