@@ -268,7 +268,8 @@ class Retriever:
 
         Over the newest served table, or over ``table`` (one returned before), so that several rankings of one
         search index the same sections even when a reindex commits meanwhile. ``feedback`` (weight, sections)
-        and ``strip_scaffolding`` override the module settings (``index.search.fusion``, ``index.search.query``), for benchmarks.
+        and ``strip_scaffolding`` override the settings in ``index.search.fusion`` and ``index.search.query``
+        (both off: measured for issue 16, neither won), for benchmarks.
         """
         if table is None:
             self.refresh()
