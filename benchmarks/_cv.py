@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.search import retriever as fusion
+from index.search import fusion
 
 TOP = 10  # ranks past this count as not found, as in eval_retrieval.py
 
@@ -154,3 +154,43 @@ def cross_validate(items: Sequence[Evidence], k: int) -> tuple[dict[str, dict[st
             ranks["rrf, k cross-validated"][e.qid] = rrf_rank(e, rrf_k)
     return ranks, notes
 
+
+
+# --- variants of the evidence (keyword scaffolding set aside, the query vector's feedback) ------------------------
+
+def cross_validate_variants(variants: dict[str, Sequence[Evidence]], k: int
+                            ) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Held-out gold rank per question when the variant too is chosen on the other folds.
+
+    ``variants`` maps a name to every answerable question's evidence gathered that way (the same questions in
+    the same order in each). Gives, per variant, its linear constants cross-validated; and "variant and
+    constants cross-validated", which picks the variant with the constants on the other folds as well.
+    """
+    names = list(variants)
+    by_qid = {v: {e.qid: e for e in items} for v, items in variants.items()}
+    tables = {v: {e.qid: linear_ranks(e) for e in items} for v, items in variants.items()}
+    base = list(variants[names[0]])
+    chosen = "variant and constants cross-validated"
+    ranks: dict[str, dict[str, float]] = {**{f"{v}, cv": {} for v in names}, chosen: {}}
+    notes = []
+    for n, held in enumerate(folds(base, k), start=1):
+        held_ids = {e.qid for e in held}
+        fitted = {}
+        for v in names:
+            train = [e for e in variants[v] if e.qid not in held_ids]
+            setting = fit_linear(train, tables[v])
+            fitted[v] = (_objective([setting.rank(e, tables[v][e.qid]) for e in train]), setting)
+        best = max(names, key=lambda v: fitted[v][0])
+        s = fitted[best][1]
+        notes.append(f"fold {n}: chose {best} (w_question {s.w_question} w_keywords {s.w_keywords} scale {s.scale}"
+                     f" penalty {s.penalty})")
+        for e in held:
+            for v in names:
+                ranks[f"{v}, cv"][e.qid] = fitted[v][1].rank(by_qid[v][e.qid], tables[v][e.qid])
+            ranks[chosen][e.qid] = s.rank(by_qid[best][e.qid], tables[best][e.qid])
+    return ranks, notes
+
+
+def fixed_ranks(items: Sequence[Evidence], setting: LinearSetting) -> dict[str, float]:
+    """Gold's rank per question with the constants as set (no fitting)."""
+    return {e.qid: _rank(setting.scores(e), e.gold) for e in items}

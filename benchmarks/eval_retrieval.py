@@ -8,7 +8,10 @@ recall@1/3/5, MRR, no-answer accuracy and the false no-match rate, overall, by k
 
 With ``--folds K`` it also prints K-fold cross-validated figures (benchmarks/_cv.py): the fusion constants
 fitted on the other folds and scored on the held-out one, beside plain reciprocal-rank fusion of the
-keyword and dense rankings (k = 60, k = 5, and k chosen on the other folds), all in the same run.
+keyword and dense rankings (k = 60, k = 5, and k chosen on the other folds), all in the same run; and the
+same for each ranking variant in ``VARIANTS`` (keyword scoring without question scaffolding, pseudo-relevance
+feedback into the query vector; both off in the product, as measured for issue 16), with no-answer accuracy and
+false no-match for each, and the variant itself chosen on the other folds.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ def main() -> None:
     args = ap.parse_args()
     require_shared()
     from benchmarks import _cv
-    from index.search.judge import is_question
+    from index.search.fusion import fuse
+    from index.search.judge import is_question, judge
     from index.search.query import read_question
     from index.search.retriever import Filters
 
@@ -57,7 +61,8 @@ def main() -> None:
 
     questions = [json.loads(line) for path in args.questions for line in path.read_text().splitlines() if line.strip()]
     rows = []
-    evidence: list[_cv.Evidence] = []
+    variants: dict[str, list[_cv.Evidence]] = {name: [] for name in VARIANTS}
+    verdicts: dict[str, list[tuple[bool, bool]]] = {name: [] for name in VARIANTS}  # (no answer, judged no-match)
     for q in questions:
         gold = (q["corpus"], q["file"], q["heading"]) if q["kind"] != "no-answer" else None
         t, _terms, lexical, dense, _ = retriever.rankings(q["question"], Filters())
@@ -72,12 +77,17 @@ def main() -> None:
                     return r
             return None
 
-        if gold is not None and args.folds:
-            text = read_question(q["question"]).text
-            _t, _terms, lex_q, dense_q, _ = retriever.rankings(text, Filters())
-            evidence.append(_cv.evidence(q, lex_q, dense_q, t.link_share, is_question(text),
-                                         lambda i, t=t, gold=gold: t.keys[i][:2] == gold[:2]
-                                         and _heading(services.catalog, *t.keys[i]) == gold[2]))
+        if args.folds:
+            query = read_question(q["question"])
+            for name, (strip, feedback) in VARIANTS.items():
+                _t, _terms, lex_q, dense_q, _ = retriever.rankings(query.text, Filters(), feedback=feedback,
+                                                                  strip_scaffolding=strip)
+                fused = fuse(lex_q, dense_q, question_like=is_question(query.text), link_share=t.link_share)
+                verdicts[name].append((gold is None, judge(t.lexical, query, lex_q, dense_q, fused).no_match))
+                if gold is not None:
+                    variants[name].append(_cv.evidence(q, lex_q, dense_q, t.link_share, is_question(query.text),
+                                                       lambda i, t=t, gold=gold: t.keys[i][:2] == gold[:2]
+                                                       and _heading(services.catalog, *t.keys[i]) == gold[2]))
         product_rank = None
         if gold is not None:
             for r, res in enumerate(answer.results, start=1):
@@ -120,11 +130,11 @@ def main() -> None:
     print(f"recall@1={m['r@1']:.3f} recall@3={m['r@3']:.3f} recall@5={m['r@5']:.3f} mrr={m['mrr']:.3f}"
           f" no_answer_acc={no_answer_acc:.3f} false_no_match={false_no_match:.3f}")
     if args.folds:
-        _print_cv(evidence, args.folds)
+        _print_cv(variants, verdicts, args.folds)
         if args.save_evidence:
             import pickle
 
-            args.save_evidence.write_bytes(pickle.dumps(evidence))
+            args.save_evidence.write_bytes(pickle.dumps(variants))
     if args.show_misses:
         print()
         for r in rows:
@@ -136,13 +146,31 @@ def main() -> None:
     services.close()
 
 
-def _print_cv(evidence: list, k: int) -> None:
+def _print_cv(variants: dict[str, list], verdicts: dict[str, list[tuple[bool, bool]]], k: int) -> None:
     from benchmarks import _cv
+    from index.search import fusion
+    from index.search import query as reading
 
+    evidence = variants[TODAY]
     ranks, notes = _cv.cross_validate(evidence, k)
+    variant_ranks, variant_notes = _cv.cross_validate_variants(variants, k)
+    product = _cv.LinearSetting(fusion.DENSE_WEIGHT_QUESTION, fusion.DENSE_WEIGHT_KEYWORDS, fusion.LEXICAL_SCALE,
+                                fusion.LINK_LIST_PENALTY)
+    as_set = _variant_name(reading.STRIP_SCAFFOLDING, (fusion.FEEDBACK_WEIGHT, fusion.FEEDBACK_SECTIONS))
+    if as_set in variants:
+        ranks[f"product as set ({as_set})"] = _cv.fixed_ranks(variants[as_set], product)
     print(f"\n{k}-fold cross-validated, {len(evidence)} answerable questions (ranks past {_cv.TOP} count as misses):")
-    for note in notes:
+    for note in notes + variant_notes:
         print("  " + note)
+    print("each variant, its fusion constants cross-validated; no-match judged with the product's constants:")
+    for name in VARIANTS:
+        m = _metrics([r if r != float("inf") else None for r in variant_ranks[f"{name}, cv"].values()])
+        unanswerable = [nm for none, nm in verdicts[name] if none]
+        answerable = [nm for none, nm in verdicts[name] if not none]
+        print(f"    {name:<28} r@1 {m['r@1']:.3f} r@3 {m['r@3']:.3f} r@5 {m['r@5']:.3f} mrr {m['mrr']:.3f}"
+              f"  no-answer acc {sum(unanswerable) / (len(unanswerable) or 1):.3f}"
+              f"  false no-match {sum(answerable) / (len(answerable) or 1):.3f}")
+    ranks["variant and constants cross-validated"] = variant_ranks["variant and constants cross-validated"]
     groups: dict[str, list] = {"all answerable": evidence}
     for e in evidence:
         groups.setdefault(f"kind={e.kind}", []).append(e)
@@ -152,7 +180,19 @@ def _print_cv(evidence: list, k: int) -> None:
         print(f"{label} (n={len(group)})")
         for method, by_q in ranks.items():
             m = _metrics([r if r != float("inf") else None for r in (by_q[e.qid] for e in group)])
-            print(f"    {method:<24} r@1 {m['r@1']:.3f} r@3 {m['r@3']:.3f} r@5 {m['r@5']:.3f} mrr {m['mrr']:.3f}")
+            print(f"    {method:<40} r@1 {m['r@1']:.3f} r@3 {m['r@3']:.3f} r@5 {m['r@5']:.3f} mrr {m['mrr']:.3f}")
+
+
+def _variant_name(strip: bool, feedback: tuple[float, int]) -> str:
+    parts = (["scaffolding"] if strip else []) + ([f"feedback {feedback[0]} x{feedback[1]}"] if feedback[0] else [])
+    return "+".join(parts) or TODAY
+
+
+TODAY = "today"
+VARIANTS: dict[str, tuple[bool, tuple[float, int]]] = {
+    _variant_name(strip, (w, m)): (strip, (w, m))
+    for strip in (False, True) for w, m in [(0.0, 0)] + [(w, m) for w in (0.25, 0.5, 1.0) for m in (1, 3, 5)]
+}
 
 
 def _heading(catalog, source: str, path: str, position: int) -> str:

@@ -9,16 +9,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.search.judge import DENSE_FLOOR, NO_WORDS_FLOOR, UNKNOWN_NAME_OVERRIDE, judge
-from index.search.lexical import LexicalIndex
-from index.search.query import Query, read_question
-from index.search.retriever import (
+from index.search.fusion import (
     DENSE_WEIGHT_KEYWORDS,
     DENSE_WEIGHT_QUESTION,
     LEXICAL_SCALE,
     LINK_LIST_PENALTY,
     fuse,
 )
+from index.search.judge import (
+    DENSE_FLOOR,
+    NEIGHBOUR_FLOOR,
+    NICKNAME_LEAD,
+    NICKNAME_MATCH,
+    NO_WORDS_FLOOR,
+    UNKNOWN_NAME_OVERRIDE,
+    judge,
+)
+from index.search.lexical import LexicalIndex
+from index.search.query import Query, read_question
 
 LAYERSKIP, EXPERTS, ROBOTS = 0, 1, 2
 SECTIONS = ["LayerSkip: early exit and self-speculative decoding for faster language models",
@@ -80,7 +88,22 @@ CASES = [
     ("nothing shares a word or meaning", q("what is layerskip?"), {}, {}, None,
      True, "no section shares a word or meaning"),
     ("a name the archive never mentions", q("what did Zorblax announce about experts?"), {EXPERTS: 4.0},
-     {EXPERTS: UNKNOWN_NAME_OVERRIDE - 0.01}, None, True, "the archive never mentions Zorblax"),
+     {EXPERTS: UNKNOWN_NAME_OVERRIDE - 0.01, ROBOTS: UNKNOWN_NAME_OVERRIDE - 0.02}, None, True,
+     "the archive never mentions Zorblax"),
+    ("one unknown name, the best section far ahead in meaning", q("what did Zorblax announce about experts?"),
+     {EXPERTS: 4.0}, {EXPERTS: NICKNAME_MATCH, ROBOTS: NICKNAME_MATCH - NICKNAME_LEAD - 0.01}, None, False, ""),
+    ("one unknown name, the best section only a little ahead", q("what did Zorblax announce about experts?"),
+     {EXPERTS: 4.0}, {EXPERTS: 0.6, ROBOTS: 0.6 - NICKNAME_LEAD + 0.01}, None, True, "never mentions Zorblax"),
+    ("one unknown name, far ahead but not close", q("what did Zorblax announce about experts?"),
+     {EXPERTS: 4.0}, {EXPERTS: NICKNAME_MATCH - 0.01, ROBOTS: 0.1}, None, True, "never mentions Zorblax"),
+    ("two unknown names, however far ahead", q("what did Zorblax tell Quuxly about experts?"), {EXPERTS: 4.0},
+     {EXPERTS: 0.6, ROBOTS: 0.1}, None, True, "never mentions Zorblax, Quuxly"),
+    ("a hyphenated name with one part known", q("how do Zorblax-Experts models route?"), {EXPERTS: 4.0},
+     {EXPERTS: 0.6, ROBOTS: 0.58}, None, True, "never mentions Zorblax-Experts"),
+    ("a neighbouring topic", q("do robots smell gas leaks?"), {ROBOTS: 2.0}, {ROBOTS: NEIGHBOUR_FLOOR - 0.01}, None,
+     True, "no section mentions smell, gas, leaks"),
+    ("a neighbouring topic, yet close in meaning", q("do robots smell gas leaks?"), {ROBOTS: 2.0},
+     {ROBOTS: NEIGHBOUR_FLOOR}, None, False, ""),
     ("the unknown name overridden by meaning", q("what did Zorblax announce about experts?"), {EXPERTS: 4.0},
      {EXPERTS: UNKNOWN_NAME_OVERRIDE}, None, False, ""),
     ("a name only outside the filters", q("what is LayerSkip?"), {}, {ROBOTS: 0.2}, ONLY_ROBOTS,

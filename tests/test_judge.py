@@ -93,6 +93,26 @@ def test_what_the_filters_leave_still_answers(retriever, question, filters, top)
     assert answer.results[0].heading == top
 
 
+@pytest.mark.parametrize("question, top", [
+    ("How does Mistral's router pick two experts out of sixty-four for every token?", MOE),
+    ("Did the Redmond team's fingertip sensor measure pressure, vibration and temperature?", ROBOTS),
+])
+def test_one_unknown_nickname_does_not_undo_a_clear_match(retriever, question, top):
+    answer = retriever.search(question)
+    assert not answer.no_match, answer.reason
+    assert answer.results[0].heading == top
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Do robots with a sense of smell detect gas leaks?", "smell"),  # the samples have touch, not smell
+    ("Are Kolmogorov-Arnold networks better than multilayer perceptrons?", "Kolmogorov-Arnold"),
+    ("How does the Ameca humanoid robot feel what it grasps?", "Ameca"),  # the name is the subject: close is not enough
+])
+def test_a_neighbouring_topic_is_a_no_match(retriever, question, reason):
+    answer = retriever.search(question)
+    assert answer.no_match and reason in answer.reason, answer.reason
+
+
 def test_a_question_of_mentions_alone_says_so(retriever):
     answer = retriever.search("<@123456789> <:pepe:42> https://example.com")
     assert answer.no_match and answer.results == [] and "mentions" in answer.reason

@@ -1,6 +1,6 @@
 """A weak match: an answer the no-match judge let through whose first section is not close enough to trust.
 
-Judged from what the answer already holds: the first result's fused score (index.search.retriever.fuse), which
+Judged from what the answer already holds: the first result's fused score (index.search.fusion.fuse), which
 weighs meaning and keywords differently for a question in natural language and for a few keywords, so each
 kind has its own bound. Measured by benchmarks/eval_weak.py on ../shared/eval/dev.jsonl and
 benchmarks/questions/own.jsonl over the three eval archives: of the 85 questions the judge let through, 56

@@ -11,7 +11,7 @@ follow-up that changes the subject. So the follow-up is ranked several ways and 
   (``JOINED_WEIGHT * AGE_DECAY ** age``);
 
 fused by the weighted sum of each reading's fused score (cosine similarity and relative BM25, the
-scale :func:`~index.search.retriever.fuse` gives every question): a vague reading ("what is the
+scale :func:`~index.search.fusion.fuse` gives every question): a vague reading ("what is the
 downside?") scores low everywhere and so sways little, while the reading that names the topic
 decides. On the bundled samples this found 9 of 9 follow-ups where weighted reciprocal-rank fusion
 found 8, and a follow-up that names a new subject still changes it. The earlier filters are
@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from index.search.fusion import fuse
 from index.search.judge import Verdict, is_question, judge
 from index.search.paging import page
 from index.search.query import read_question
-from index.search.retriever import MAX_K, Answer, Filters, Retriever, fuse, unanswerable
+from index.search.retriever import MAX_K, Answer, Filters, Retriever, unanswerable
 
 # the follow-up joined to the question just before it, against the follow-up alone (1). Measured with
 # benchmarks/bench_followups.py (19 follow-ups over the shared archives, found@3): 0.7 → 11, 1 → 12,

@@ -55,6 +55,21 @@ FILLER = frozenset(terms(
     "hope hoping wish wishing keep up work happy new long while ago since recently lately "
     "ok okay yes yeah anyway anyways btw also just still well"
 ))
+# How readers ask about the newsletter itself ("wasn't there a story about", "did you ever write about", "is
+# there anything on"): words of the asking, not of the topic. Only keyword scoring sets them aside.
+SCAFFOLDING = frozenset(terms(
+    "story stories article articles piece pieces write wrote written writing cover covered coverage covering "
+    "feature featured mention mentioned something anything thing things stuff deal"
+))
+STRIP_SCAFFOLDING = False  # benchmarks/eval_retrieval.py --folds decides
+
+
+def scoring_terms(query_terms: list[str]) -> list[str]:
+    """The terms keyword scoring should weigh: ``query_terms`` without function words and question scaffolding
+    (whole when nothing else would be left)."""
+    kept = [t for t in query_terms if t not in FUNCTION and t not in SCAFFOLDING]
+    return kept or query_terms
+
 
 # The most frequent function words of languages a reader might ask in, besides English: enough to tell
 # "¿Qué es la cuantización?" from an English question, not a language identifier.

@@ -20,13 +20,15 @@ import numpy as np
 
 from index.embedding.model import Embedder
 from index.errors import InvalidRequest
+from index.search import query as reading
 from index.search import served_vectors
 from index.search.closeness import SentenceVectors
 from index.search.fragments import fragment_url, page_text
+from index.search.fusion import dense_similarities, fuse
 from index.search.judge import is_question, judge
 from index.search.lexical import LexicalIndex
 from index.search.paging import page
-from index.search.query import Query, read_question
+from index.search.query import Query, read_question, scoring_terms
 from index.search.snippets import make_snippet, tied_sentences
 from index.store.catalog import ServedSection
 from index.store.record import ServedRecord
@@ -266,12 +268,15 @@ class Retriever:
             mask &= (t.day <= int(f.until.strftime("%Y%m%d"))) & (t.day > 0)
         return mask
 
-    def rankings(self, question: str, filters: Filters = Filters(), table: _Table | None = None
+    def rankings(self, question: str, filters: Filters = Filters(), table: _Table | None = None, *,
+                 feedback: tuple[float, int] | None = None, strip_scaffolding: bool | None = None
                  ) -> tuple[_Table, list[str], dict[int, float], dict[int, float], np.ndarray | None]:
         """The raw evidence: query terms, keyword scores and dense similarities per section index.
 
         Over the newest served table, or over ``table`` (one returned before), so that several rankings of one
-        search index the same sections even when a reindex commits meanwhile.
+        search index the same sections even when a reindex commits meanwhile. ``feedback`` (weight, sections)
+        and ``strip_scaffolding`` override the settings in ``index.search.fusion`` and ``index.search.query``
+        (both off: measured for issue 16, neither won), for benchmarks.
         """
         if table is None:
             self.refresh()
@@ -279,15 +284,15 @@ class Retriever:
         assert t is not None
         q_terms = t.lexical.query_terms(question)
         mask = self._mask(t, filters)
-        lex_scores = t.lexical.scores(q_terms, mask.astype(np.float32) if mask is not None else None)
+        strip = reading.STRIP_SCAFFOLDING if strip_scaffolding is None else strip_scaffolding
+        lex_scores = t.lexical.scores(scoring_terms(q_terms) if strip else q_terms,
+                                      mask.astype(np.float32) if mask is not None else None)
         top = np.argsort(-lex_scores)[:CANDIDATES]
         lexical = {int(i): float(lex_scores[i]) for i in top if lex_scores[i] > 0}
         dense: dict[int, float] = {}
         if (mask is None or mask.any()) and len(t.vectors):
             vector = self._query_vector(question)
-            section_sims = np.maximum.reduceat(t.vectors @ vector, np.minimum(t.starts, len(t.vectors) - 1))
-            if mask is not None:
-                section_sims = np.where(mask, section_sims, -2.0)
+            section_sims = dense_similarities(t.vectors, t.starts, vector, mask, feedback)
             n = min(DENSE_CANDIDATES, len(section_sims))
             top_dense = np.argpartition(-section_sims, n - 1)[:n]
             for i in (*top_dense.tolist(), *lexical):
@@ -375,25 +380,3 @@ def _page(catalog: ServedRecord, t: _Table, idx: int) -> str:
         lines = [line for section in catalog.issue_text(*key) for line in section.split("\n")]
         text = t.pages[key] = page_text([" ".join(line.split()) for line in lines])
     return text
-
-
-# --- fusion (a module function so benchmarks can study it; the no-match decision is index.search.judge) -----
-
-DENSE_WEIGHT_QUESTION = 0.8  # a question in the reader's own words: meaning matters most
-DENSE_WEIGHT_KEYWORDS = 0.25  # a few names or keywords: the words themselves matter most
-LEXICAL_SCALE = 0.8  # keyword score (relative to the best) against cosine similarity
-LINK_LIST_PENALTY = 0.2  # a list of links rarely explains anything: prose sections come first
-
-
-def fuse(lexical: dict[int, float], dense: dict[int, float], *, question_like: bool,
-         link_share: np.ndarray | None = None) -> dict[int, float]:
-    """Linear fusion of cosine similarity and relative BM25, weighted by the kind of query."""
-    w = DENSE_WEIGHT_QUESTION if question_like else DENSE_WEIGHT_KEYWORDS
-    top = max(lexical.values(), default=0.0) or 1.0
-    out: dict[int, float] = {}
-    for i in set(lexical) | set(dense):
-        score = w * dense.get(i, 0.0) + (1 - w) * LEXICAL_SCALE * lexical.get(i, 0.0) / top
-        if link_share is not None:
-            score -= LINK_LIST_PENALTY * float(link_share[i])
-        out[i] = score
-    return out
