@@ -142,3 +142,20 @@ def test_vectors_written_and_read_in_many_slices_come_back_whole(tmp_path):
     store.delete(ids[: WRITE_SLICE + 1])
     assert store.all_ids() == set(ids[WRITE_SLICE + 1 :])
     SharedSystemClient.clear_system_cache()
+
+
+def test_a_store_opened_again_in_the_same_process_keeps_working(tmp_path):
+    """A bot restarted in-process opens the store a second time while Chroma still holds the file: the second open
+    must not touch the file through another SQLite (it deleted Chroma's write-ahead log: "disk I/O error")."""
+    from index.store.vectors import VectorStore
+
+    rng = np.random.default_rng(11)
+    first = VectorStore(path=tmp_path / "chroma")
+    first.upsert(["a", "b"], rng.random((2, 384), dtype=np.float32), [{"source": "s", "position": i} for i in range(2)])
+    second = VectorStore(path=tmp_path / "chroma")
+    for n in range(3):  # writes and deletes through both, as the restarted bot and what the first left running do
+        first.upsert([f"x{n}"], rng.random((1, 384), dtype=np.float32), [{"source": "s", "position": n}])
+        second.delete([f"x{n}"])
+        second.upsert([f"y{n}"], rng.random((1, 384), dtype=np.float32), [{"source": "s", "position": n}])
+    assert first.all_ids() == second.all_ids() == {"a", "b", "y0", "y1", "y2"}
+    SharedSystemClient.clear_system_cache()

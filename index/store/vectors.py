@@ -91,6 +91,8 @@ def _use_wal(file: Path) -> None:
     is one fsync of the log per commit and one per checkpoint. A new folder's file is made here, empty,
     and Chroma creates its tables in it.
     """
+    if _is_wal(file):
+        return  # never open it beside Chroma's own SQLite (see _is_wal)
     try:
         db = sqlite3.connect(file, timeout=5)
         try:
@@ -102,6 +104,23 @@ def _use_wal(file: Path) -> None:
         return
     if str(mode).lower() != "wal":
         log.warning("%s stays in journal mode %s, not WAL; its writes may stall the bot longer", file, mode)
+
+
+def _is_wal(file: Path) -> bool:
+    """Whether the file is already in WAL mode, read from its header (bytes 18 and 19 are 2), not through SQLite.
+
+    Chroma's Rust bindings carry their own copy of SQLite. A second copy (Python's) opening and closing the same
+    file in the same process releases the process's POSIX locks on it and, seeing no other connection of its own,
+    checkpoints and deletes the write-ahead log under Chroma: the next Chroma call failed with "disk I/O error"
+    (code 522, a short read) when a process opened the store a second time (a bot restarted in-process). So the
+    file is opened here only while it is not in WAL mode yet: when it is new, or made by an older version.
+    """
+    try:
+        with file.open("rb") as f:
+            head = f.read(20)
+    except OSError:
+        return False
+    return len(head) == 20 and head.startswith(b"SQLite format 3\x00") and head[18] == 2 and head[19] == 2
 
 
 class VectorStore:
