@@ -176,4 +176,27 @@ def test_a_one_shot_ask_on_a_terminal_says_what_it_is_loading(config):
     assert proc.returncode == 0, err.decode()
     assert "oct_26" in out
     text = err.decode()
-    assert "loading the embedding model and the index" in text and "ready in" in text
+    # the notice shows only when loading takes over 1.5 s (here it indexes first, which may or may not take that
+    # long): when shown, it is said how long loading took; test_a_slow_load_is_announced_on_a_terminal pins it down
+    assert ("loading the embedding model and the index" in text) == ("ready in" in text)
+
+
+def test_a_slow_load_is_announced_on_a_terminal_and_a_fast_one_is_not():
+    import time
+
+    from bot.progress import slow_notice
+
+    master, slave = os.openpty()
+    try:
+        stream = os.fdopen(slave, "w", buffering=1, closefd=False)
+        with slow_notice("loading the index", after=0.05, stream=stream):
+            time.sleep(0.5)
+        with slow_notice("loading quickly", after=5, stream=stream):
+            pass
+        stream.flush()
+        out = os.read(master, 4096).decode()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "loading the index…" in out and "ready in 0." in out
+    assert "loading quickly" not in out
