@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -173,9 +174,16 @@ def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, 
     url = settings.chroma.url
     embedder = embedder or embedder_for(settings)
 
-    @functools.cache
+    opened: list[VectorStore] = []
+    opening = threading.Lock()
+
     def open_store() -> VectorStore:
-        return VectorStore(path=None if url else settings.chroma_path, url=url, token=_token(settings))
+        """The one store of these services, opened on first use: the reindex thread and the first question may
+        both ask at once, and two Chroma clients of one folder in one process must never be made."""
+        with opening:
+            if not opened:
+                opened.append(VectorStore(path=None if url else settings.chroma_path, url=url, token=_token(settings)))
+            return opened[0]
 
     lock = None
     records: Callable[[], ServerRecords] | None = None
