@@ -82,6 +82,11 @@ class Embedder:
         return f"{self.model_name} ({variant})" if variant else self.model_name
 
     @property
+    def _variant(self) -> str:
+        """The exported graph's variant for an ONNX backend."""
+        return "int8" if self.backend == "onnx-int8" else "fp32"
+
+    @property
     def loaded(self) -> bool:
         return self._encoder is not None
 
@@ -101,7 +106,7 @@ class Embedder:
         from index.embedding import lean, onnx
 
         folder = Path(target)
-        variant = "int8" if self.backend == "onnx-int8" else "fp32"
+        variant = self._variant
         assert self.export_dir is not None
         pipeline = lean.plain_pipeline(folder) if folder.is_dir() else None
         try:
@@ -146,7 +151,7 @@ class Embedder:
         if self.backend == "torch":
             raise ValueError("the torch backend has no exported graph")
         target = resolve_model(self.model_name)
-        variant = "int8" if self.backend == "onnx-int8" else "fp32"
+        variant = self._variant
         try:
             return self._export(self._sentence_transformer(target), target, variant)[0]
         except onnx.OnnxUnavailable as exc:

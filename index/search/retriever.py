@@ -240,9 +240,10 @@ class Retriever:
             if idx is not None:
                 rows.append((idx, cid))
         rows.sort()
-        key = "\n".join([self.embedder.identity, generation, *(cid for _, cid in rows)])
+        ids = [cid for _, cid in rows]
+        key = "\n".join([self.embedder.identity, generation, *ids])
         folder = self.lexical_dir.with_name(self.lexical_dir.name + "-vectors")
-        matrix = served_vectors.served_matrix(lambda: self.store, folder, key, [cid for _, cid in rows])
+        matrix = served_vectors.served_matrix(lambda: self.store, folder, key, ids)
         owners = np.array([idx for idx, _ in rows], dtype=np.int64)
         starts = np.searchsorted(owners, np.arange(n_sections)) if n_sections else np.zeros(0, dtype=np.int64)
         if len(rows) and len(set(owners.tolist())) != n_sections:
