@@ -18,10 +18,15 @@ from typing import Any
 from index.indexing.indexer import Indexer, ReindexStopped
 from index.indexing.progress import Step
 from index.indexing.summary import ReindexSummary
+from index.priority import lower_this_thread
 from index.reading.issue import SourceSpec
 from index.store.locks import StoreBusy
 
 log = logging.getLogger(__name__)
+
+# niceness of the reindex thread and the model's workers in `bot run`: indexing yields the cores to the event loop
+# and to answers (index.priority); on an idle machine it runs as fast as before
+BACKGROUND_NICE = 5
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,15 @@ class ReindexRunner:
     """
 
     def __init__(self, indexer: Indexer, specs: Callable[[], Sequence[SourceSpec]],
-                 before: Callable[[bool, str | None], object] | None = None, checks_path: Path | None = None) -> None:
-        """``before(force, source)`` runs first in the job's thread (fetching git sources)."""
+                 before: Callable[[bool, str | None], object] | None = None, checks_path: Path | None = None,
+                 nice: int = 0) -> None:
+        """``before(force, source)`` runs first in the job's thread (fetching git sources); the thread runs at
+        niceness ``nice``."""
         self._before = before
         self._indexer = indexer
         self._specs = specs
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex",
+                                                           initializer=lower_this_thread, initargs=(nice,))
         self._lock = threading.Lock()
         self.running: Job | None = None
         self.progress: Step | None = None  # how far the running job is

@@ -19,8 +19,8 @@ import yarl
 from bot import admin, announce, ask, converse, feedback
 from bot.client import BackissueBot, Feature
 from bot.exit_codes import EXIT_CONFIG, EXIT_TOKEN, EXIT_UNREACHABLE
-from bot.jobs import ReindexRunner
-from bot.services import Services, build_services, open_announce_state
+from bot.jobs import BACKGROUND_NICE, ReindexRunner
+from bot.services import Services, build_services, embedder_for, open_announce_state
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.search.retriever import Retriever
@@ -59,7 +59,7 @@ def wired_bot(settings: Settings, services: Services, *,
     sync = SourceSync(settings)
     runner = ReindexRunner(services.indexer, settings.source_specs,
                            before=lambda force, only: sync.sync(force=force, only=only),
-                           checks_path=settings.checks_path)
+                           checks_path=settings.checks_path, nice=BACKGROUND_NICE)
     announce_state = open_announce_state(settings, services)
     retriever = services.retriever(reader, retriever_class=retriever_class, loaded=gc.freeze)
     record = services.question_record(retriever)
@@ -107,7 +107,8 @@ def run_bot(settings: Settings) -> int:
         return EXIT_CONFIG
     host = point_at(settings)
     quiet_discord_logs()
-    services = build_services(settings, purpose="bot run", threaded=True)
+    services = build_services(settings, purpose="bot run", threaded=True,
+                              embedder=embedder_for(settings, worker_nice=BACKGROUND_NICE))
     try:
         with wired_bot(settings, services) as bot:
             asyncio.run(_serve(bot, token))

@@ -150,11 +150,12 @@ def open_question_record(settings: Settings) -> QuestionLedger | None:
     return QuestionRecord(settings.data_dir, keep_days=settings.feedback.keep_days)
 
 
-def embedder_for(settings: Settings) -> Embedder:
-    """The configured embedding model (loaded on first use): the index's, and anything that compares with it."""
+def embedder_for(settings: Settings, *, worker_nice: int = 0) -> Embedder:
+    """The configured embedding model (loaded on first use): the index's, and anything that compares with it.
+    ``worker_nice``: the niceness of the model's worker threads (the bot's, which index in the background)."""
     return Embedder(settings.embedding.model, batch_size=settings.embedding.batch_size,
                     threads=settings.embedding.threads or None, backend=settings.embedding.backend,
-                    export_dir=settings.export_dir)
+                    export_dir=settings.export_dir, worker_nice=worker_nice)
 
 
 def build_services(settings: Settings, *, purpose: str, lock_wait: float = 0.0, threaded: bool = False,

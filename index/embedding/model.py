@@ -56,8 +56,11 @@ class Embedder:
     """Turns texts into normalised vectors. The model loads on first use."""
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 8, device: str = "cpu",
-                 threads: int | None = None, backend: str = "torch", export_dir: Path | None = None) -> None:
-        """``export_dir``: where the ONNX backends keep their exported graphs (a cache, keyed by model and variant)."""
+                 threads: int | None = None, backend: str = "torch", export_dir: Path | None = None,
+                 worker_nice: int = 0) -> None:
+        """``export_dir``: where the ONNX backends keep their exported graphs (a cache, keyed by model and variant).
+        ``worker_nice``: niceness of ONNX Runtime's worker threads (``index.priority``), for a process whose
+        encoding mostly runs in the background."""
         if backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {backend!r} (one of {', '.join(BACKENDS)})")
         if backend != "torch" and export_dir is None:
@@ -68,6 +71,7 @@ class Embedder:
         self.threads = threads
         self.backend = backend
         self.export_dir = export_dir
+        self.worker_nice = worker_nice
         self._encoder: Encoder | None = None
         self._loading = threading.Lock()  # the reindex thread and the first question may both need it at once
 
@@ -114,10 +118,10 @@ class Embedder:
                 graph = onnx.cached_graph(folder, variant, self.export_dir, label=self.model_name)
                 if graph is None:
                     graph = self._export_in_child(folder, variant)
-                return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads))
+                return lean.LeanEncoder(pipeline, onnx.session(graph, self.threads, worker_nice=self.worker_nice))
             model = self._sentence_transformer(target)
             graph, transformer = self._export(model, target, variant)
-            onnx.install(transformer, graph, self.threads)
+            onnx.install(transformer, graph, self.threads, worker_nice=self.worker_nice)
             return _SentenceTransformers(model)
         except onnx.OnnxUnavailable as exc:
             raise ModelLoadError(str(exc)) from exc

@@ -26,6 +26,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from index.priority import lower_new_threads
+
 log = logging.getLogger(__name__)
 
 VARIANTS = ("fp32", "int8")
@@ -162,7 +164,8 @@ def exported_graph(transformer: Any, model_dir: Path, variant: str, cache_dir: P
     return graph
 
 
-def session(graph: Path, threads: int | None) -> Any:
+def session(graph: Path, threads: int | None, *, worker_nice: int = 0) -> Any:
+    """An ONNX Runtime session of ``graph``; its worker threads get niceness ``worker_nice`` (``index.priority``)."""
     ort = _require("onnxruntime", "to run the model")
     options = ort.SessionOptions()
     if threads:
@@ -170,14 +173,15 @@ def session(graph: Path, threads: int | None) -> Any:
     options.inter_op_num_threads = 1
     # no busy-waiting between operators: on a small server the cores are shared with Chroma and the bot itself
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    with lower_new_threads(worker_nice):  # the session starts its intra-op workers now
+        return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
 
-def install(transformer: Any, graph: Path, threads: int | None) -> None:
+def install(transformer: Any, graph: Path, threads: int | None, *, worker_nice: int = 0) -> None:
     """Make ``transformer`` (a sentence-transformers Transformer module) run its forward pass through ``graph``."""
     import torch
 
-    sess = session(graph, threads)
+    sess = session(graph, threads, worker_nice=worker_nice)
     inputs = {i.name for i in sess.get_inputs()}
     config = transformer.auto_model.config
 
