@@ -136,10 +136,8 @@ async def one_ask(st: ServerThread, n: int, question: str) -> tuple[float, bool]
 
 
 async def scenario(args: argparse.Namespace, data: Path) -> None:
-    from bot.jobs import BACKGROUND_NICE
     from bot.progress import describe
-    from bot.run import point_at, wired_bot
-    from bot.services import build_services, embedder_for
+    from bot.run import bot_services, point_at, wired_bot
     from bot.settings import load_settings
 
     if args.debug or args.slow_callbacks:
@@ -158,8 +156,7 @@ async def scenario(args: argparse.Namespace, data: Path) -> None:
                 f'gateway_url = "{st.server.gateway_url}"\n')
     settings = load_settings(cfg)
     point_at(settings)
-    services = build_services(settings, purpose="bench stall", threaded=True,  # as `bot run` builds them
-                              embedder=embedder_for(settings, worker_nice=BACKGROUND_NICE))
+    services = bot_services(settings, "bench stall")
     stalls: list[float] = []
     asks: list[float] = []
     stop = asyncio.Event()

@@ -47,6 +47,13 @@ def point_at(settings: Settings) -> str:
     return urllib.parse.urlsplit(discord.http.Route.BASE).netloc
 
 
+def bot_services(settings: Settings, purpose: str) -> Services:
+    """The services as `bot run` builds them: a catalog the reindex thread may use, and a model whose worker threads
+    yield the cores like that thread (``bot.jobs.BACKGROUND_NICE``)."""
+    return build_services(settings, purpose=purpose, threaded=True,
+                          embedder=embedder_for(settings, worker_nice=BACKGROUND_NICE))
+
+
 @contextlib.contextmanager
 def wired_bot(settings: Settings, services: Services, *,
               retriever_class: type[Retriever] = Retriever) -> Iterator[BackissueBot]:
@@ -107,8 +114,7 @@ def run_bot(settings: Settings) -> int:
         return EXIT_CONFIG
     host = point_at(settings)
     quiet_discord_logs()
-    services = build_services(settings, purpose="bot run", threaded=True,
-                              embedder=embedder_for(settings, worker_nice=BACKGROUND_NICE))
+    services = bot_services(settings, "bot run")
     try:
         with wired_bot(settings, services) as bot:
             asyncio.run(_serve(bot, token))

@@ -19,10 +19,6 @@ def _nice(tid: int) -> int:
     return os.getpriority(os.PRIO_PROCESS, tid)
 
 
-def _threads() -> set[int]:
-    return {int(t) for t in os.listdir("/proc/self/task")}
-
-
 def _in_thread(fn) -> int:
     seen: list[int] = []
     t = threading.Thread(target=lambda: seen.append(fn()))
@@ -66,10 +62,10 @@ def test_the_models_worker_threads_run_at_the_niceness_asked_for(embedder):
 
     if embedder.backend == "torch":
         pytest.skip("the torch backend's workers start lazily; only ONNX sessions start theirs when loaded")
-    before = _threads()
+    before = priority._threads()
     lowered = Embedder(backend=embedder.backend, export_dir=embedder.export_dir, worker_nice=8)
     lowered.load()  # the exported graph is cached: this only opens a session
-    new = _threads() - before
+    new = priority._threads() - before
     assert new and any(_nice(t) == 8 for t in new)
     assert lowered.encode(["what is layer skip"]).shape == (1, 384)
     assert _nice(threading.get_native_id()) != 8  # the thread that loaded it keeps its priority
