@@ -11,6 +11,7 @@ import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -194,3 +195,21 @@ def cross_validate_variants(variants: dict[str, Sequence[Evidence]], k: int
 def fixed_ranks(items: Sequence[Evidence], setting: LinearSetting) -> dict[str, float]:
     """Gold's rank per question with the constants as set (no fitting)."""
     return {e.qid: _rank(setting.scores(e), e.gold) for e in items}
+
+
+# --- any scoring function with a grid of constants (the study scripts) ----------------------------------------
+
+def cross_validate_grid(items: Sequence[Any], score: Callable[[Any, tuple], np.ndarray], grid: Sequence[tuple],
+                        k: int) -> tuple[dict[str, float], list[tuple]]:
+    """Held-out gold rank per question when ``score(item, constants)`` has its constants chosen from ``grid`` on the
+    other folds; and the constants each fold chose. ``items`` need ``qid``, ``kind`` and a bool array ``gold``."""
+    table = {e.qid: [_rank(score(e, p), e.gold) for p in grid] for e in items}
+    held_ranks: dict[str, float] = {}
+    chosen = []
+    for held in folds(items, k):
+        ids = {e.qid for e in held}
+        best = max(range(len(grid)), key=lambda j: _objective([table[e.qid][j] for e in items if e.qid not in ids]))
+        chosen.append(grid[best])
+        for e in held:
+            held_ranks[e.qid] = table[e.qid][best]
+    return held_ranks, chosen
