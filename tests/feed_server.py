@@ -125,4 +125,7 @@ class FeedServer:
         if zipped:
             h.send_header("Content-Encoding", "gzip")
         h.end_headers()
-        h.wfile.write(body)
+        try:
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # a client that stops reading a feed too big for it
+            h.close_connection = True
