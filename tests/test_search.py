@@ -97,6 +97,26 @@ def test_no_match_for_what_the_archive_never_covered(indexed):
     assert answer.results, "the closest sections are still offered, labelled as weak"
 
 
+def test_a_question_of_emoji_symbols_or_invisible_characters_has_nothing_to_search_for(indexed):
+    r = indexed.retriever()
+    for question in ("🚀🚀🔥", "?!… ¯\\_(•)_/¯", "🙂 \u200f"):
+        answer = r.search(question)
+        assert answer.no_match and not answer.results, question
+        assert "no words besides mentions, emoji and links" in answer.reason, question
+    answer = r.search("\u200b\u200b \u2060")  # zero-width spaces and a word joiner: nothing was typed
+    assert answer.no_match and not answer.results and answer.reason == "the question is empty"
+
+
+def test_undecodable_bytes_and_invisible_characters_in_a_question_do_not_break_it(indexed):
+    r = indexed.retriever()
+    # a terminal's byte that is not UTF-8 reaches Python as a lone surrogate; the model's tokenizer refuses those
+    answer = r.search("what is layer skip\udce9")
+    assert answer.results[0].heading == LAYERSKIP and answer.query == "what is layer skip\ufffd"
+    # a zero-width space inside a word, or a direction mark, is not part of the word
+    answer = r.search("what is layer\u200b skip? Layer\u00adSkip\u200f")
+    assert answer.results[0].heading == LAYERSKIP and "\u200b" not in answer.query
+
+
 def test_keyword_index_follows_the_index_and_survives_restarts(indexed, samples, spec_for):
     r = indexed.retriever()
     assert r.search("FineWeb").results[0].heading.startswith("FineWeb")
@@ -142,6 +162,8 @@ def test_ask_text_output_and_bad_arguments(tmp_path, samples):
     assert bad.returncode == 2 and "--since" in bad.stderr
     bad = bot("--config", str(cfg), "ask", "x", "--source", "nope")
     assert bad.returncode == 2 and "nope" in bad.stderr
+    bad = bot("--config", str(cfg), "ask", "\u200b \u200b")  # only invisible characters: as empty as spaces
+    assert bad.returncode == 2 and "the question is empty" in bad.stderr
 
 
 

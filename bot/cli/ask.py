@@ -17,6 +17,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.errors import InvalidRequest
+from index.search.query import clean_text
 from index.search.retriever import MAX_K, Answer, BackwardsRange, Filters, Retriever, parse_day
 from index.store.locks import OpenLock, StoreBusy
 from index.store.vectors import StoreError
@@ -132,14 +133,14 @@ def ask_main(settings: Settings, question: str, *, k: int, source: str | None, s
     if source is not None and source not in {s.name for s in settings.sources}:
         names = ", ".join(s.name for s in settings.sources)
         raise UsageError(f"--source {source!r} is not a configured source (sources: {names})")
-    if question != "-" and not question.strip():
+    if question != "-" and not clean_text(question).strip():
         raise UsageError('the question is empty: ask something, e.g. bot ask "what is speculative decoding"')
     try:
         filters = Filters(source=source, since=_day_option(since, "--since"), until=_day_option(until, "--until"))
     except BackwardsRange as exc:
         raise UsageError(f"the date range is backwards: --since {exc.since} comes after --until {exc.until};"
                          " swap them") from None
-    lines = (line.strip() for line in stdin) if question == "-" else iter([question])
+    lines = (clean_text(line).strip() for line in stdin) if question == "-" else iter([question])
     questions = (q for q in lines if q)
 
     def write(answer: Answer) -> None:

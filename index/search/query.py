@@ -105,7 +105,8 @@ class Query:
 
     @property
     def empty(self) -> bool:
-        return not self.text
+        """Nothing to search for: no letter or digit is left (only emoji, punctuation or symbols, say)."""
+        return not any(c.isalnum() for c in self.text)
 
 
 def strip_markup(text: str) -> str:
@@ -178,8 +179,18 @@ def _is_filler(clause: str) -> bool:
     return filler > 0 and 3 * len([w for w in words if w not in FILLER and w not in FUNCTION]) < filler
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` safe to encode and to match: a lone surrogate (an undecodable byte of a terminal's input, say)
+    becomes U+FFFD, and invisible format characters (zero-width spaces and joiners, direction marks) go."""
+    text = _SURROGATE.sub("\ufffd", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def read_question(question: str) -> Query:
     """The question as the retriever reads it."""
-    original = question.strip()
+    original = clean_text(question).strip()
     text = drop_filler(strip_markup(original))
     return Query(original=original, text=text, language=language(text))
