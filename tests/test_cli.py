@@ -71,6 +71,24 @@ def test_bad_settings_name_the_key_the_file_and_the_reason(tmp_path, samples):
     r = bot("--config", str(broken), "status")
     assert r.returncode == 2 and "not valid TOML" in r.stderr and str(broken) in r.stderr
 
+    # saved by an editor with a byte order mark and Windows line ends: still the same settings
+    windows = tmp_path / "windows.toml"
+    windows.write_bytes(b"\xef\xbb\xbf" + write_config(tmp_path / "plain.toml", tmp_path / "data", [("examples", samples)])
+                        .read_bytes().replace(b"\n", b"\r\n"))
+    r = bot("--config", str(windows), "status", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["data_dir"] == str(tmp_path / "data")
+
+    # a data folder that cannot be made: a file in its place, or under a folder nobody may write
+    (tmp_path / "afile").write_text("")
+    for data_dir, why in ((tmp_path / "afile", "a file is in the way"), (Path("/proc/backissue-test"), "")):
+        cfg = write_config(tmp_path / "d.toml", data_dir, [("examples", samples)])
+        for command in (["status"], ["reindex"], ["ask", "wombats"]):
+            r = bot("--config", str(cfg), *command)
+            assert r.returncode == 2, (command, r.stderr)
+            assert f"data_dir {data_dir} cannot be used" in r.stderr and why in r.stderr, r.stderr
+            assert "Traceback" not in r.stderr
+
 
 def test_secrets_are_refused_in_the_config_file(tmp_path, samples):
     cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)],

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 
 from bot.settings.model import ENV_PREFIX, Settings
 from index.errors import InvalidRequest
@@ -99,7 +99,7 @@ def load_settings(explicit: Path | None = None) -> Settings:
         if not path.exists():
             raise ConfigError(f"config file {path} does not exist (config.example.toml shows every key)")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # an editor's byte order mark is no key
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -115,7 +115,13 @@ def load_settings(explicit: Path | None = None) -> Settings:
         base = path.resolve().parent
 
     class _FromFile(Settings):
-        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+        """The file's settings under the environment's, from the TOML parsed above (it may start with a BOM)."""
+
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                       env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource
+                                       ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=data))
 
     try:
         settings: Settings = _FromFile()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.store.locks import ensure_folder
 from index.store.migrations import Migrations, has_column, run_script
 
 # the schema as first released; later changes are the migrations below, never edits here
@@ -137,7 +138,7 @@ class Catalog:
 
     def __init__(self, path: Path, *, threaded: bool = False) -> None:
         """``threaded``: the connection may be used from several threads (SQLite serialises them)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(path.parent)
         self.path = path
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=not threaded)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -14,11 +14,31 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from index.errors import Busy
+from index.errors import Busy, InvalidRequest
 
 
 class StoreBusy(Busy):
     """Another process holds the data folder."""
+
+
+class DataDirUnusable(InvalidRequest):
+    """The configured data folder cannot be made or written (a file in its place, no permission)."""
+
+    def __init__(self, data_dir: Path, exc: OSError) -> None:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = "a file is in the way of the folder"
+        else:
+            why = (exc.strerror or type(exc).__name__).lower()
+        super().__init__(f"data_dir {data_dir} cannot be used as the data folder: {why}; set data_dir to a folder"
+                         " this user may write")
+
+
+def ensure_folder(folder: Path) -> None:
+    """Make the data folder ``folder`` when missing; :class:`DataDirUnusable` when that cannot be done."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirUnusable(folder, exc) from None
 
 
 def _flock(fd: int, mode: int, wait: float, step: float) -> bool:
@@ -45,8 +65,11 @@ class DataDirLock:
         self._fd: int | None = None
 
     def acquire(self, wait: float = 0.0) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        ensure_folder(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DataDirUnusable(self.path.parent, exc) from None
         try:
             self._take(fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX, wait)
         except StoreBusy:
@@ -147,7 +170,7 @@ class OpenLock:
         self._fd: int | None = None
 
     def __enter__(self) -> OpenLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _flock(fd, fcntl.LOCK_EX, self.wait, 0.1):
             os.close(fd)
