@@ -145,8 +145,11 @@ def test_json_shape_is_stable_and_empty_record_is_said_plainly(tmp_path, capsys)
     assert capsys.readouterr().out.strip() == "No questions recorded so far."
     assert main(["--config", str(cfg), "gaps", "--json", "--since", "2026-01-01"]) == 0
     assert json.loads(capsys.readouterr().out) == {"since": "2026-01-01", "until": None, "questions": 0,
-                                                   "gap_questions": 0, "gaps": [], "answered": []}
+                                                   "gap_questions": 0, "gaps": [], "answered": [], "thumbs_down": []}
     QuestionRecord(tmp_path / "data", keep_days=180).close()  # a record with nothing in it yet
+    assert main(["--config", str(cfg), "gaps", "--json", "--since", "2026-01-01"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"since": "2026-01-01", "until": None, "questions": 0,
+                                                   "gap_questions": 0, "gaps": [], "answered": [], "thumbs_down": []}
     assert main(["--config", str(cfg), "gaps", "--until", "2026-01-01"]) == 0
     assert capsys.readouterr().out.strip() == "No questions recorded up to 2026-01-01."
 

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from bot.feedback.render import render_json, render_text, report_dict
+from bot.feedback.render import render_text, report_dict
 from bot.feedback.report import Report, build_report, period_bounds
 from bot.feedback.votes import notes_json, notes_text
 
@@ -23,27 +23,26 @@ def run_gaps(settings: Settings, *, forget_user: int | None = None, since: str |
     from bot.services import open_question_record  # here: `bot gaps --help` needs no store
 
     record = open_question_record(settings)
-    if record is None:
+    if record is None:  # nothing recorded yet: the same report, empty
         if forget_user is not None:
             print(f"forgot 0 questions of user {forget_user}", file=out)
-        else:
-            empty = Report(0, 0, (), ())
-            print(render_json(empty, first, last) if as_json else render_text(empty, first, last), file=out)
-        return 0
-    try:
-        if forget_user is not None:
-            print(f"forgot {record.forget(forget_user)} questions of user {forget_user}", file=out)
             return 0
-        if embedder is None:
-            from bot.services import embedder_for
+        report, downs = Report(0, 0, (), ()), []
+    else:
+        try:
+            if forget_user is not None:
+                print(f"forgot {record.forget(forget_user)} questions of user {forget_user}", file=out)
+                return 0
+            if embedder is None:
+                from bot.services import embedder_for
 
-            embedder = embedder_for(settings)  # loaded only if some question has no vector kept yet
-        model = embedder
-        report = build_report(record.entries(start, end),
-                              lambda entries: record.vectors(entries, model.identity, model.encode))
-        downs = record.thumbs_down(start, end)
-    finally:
-        record.close()
+                embedder = embedder_for(settings)  # loaded only if some question has no vector kept yet
+            model = embedder
+            report = build_report(record.entries(start, end),
+                                  lambda entries: record.vectors(entries, model.identity, model.encode))
+            downs = record.thumbs_down(start, end)
+        finally:
+            record.close()
     if as_json:  # the report's stable shape, and "thumbs_down": what readers said with each 👎
         print(json.dumps({**report_dict(report, first, last), "thumbs_down": notes_json(downs)}, ensure_ascii=False,
                          indent=2), file=out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from bot.feedback.report import Report, Topic
@@ -64,7 +63,3 @@ def report_dict(report: Report, since: dt.date | None = None, until: dt.date | N
                       "issues": [{"source": s, "path": p, "questions": c} for s, p, c in t.issues]}
                      for t in report.answered],
     }
-
-
-def render_json(report: Report, since: dt.date | None = None, until: dt.date | None = None) -> str:
-    return json.dumps(report_dict(report, since, until), ensure_ascii=False, indent=2)
