@@ -97,6 +97,7 @@ def unformat(text: str) -> str:
         escaped.append(m.group(1))
         return f"\x00{len(escaped) - 1}\x00"
 
+    text = text.replace("\x00", "")  # no text; and the placeholders below are made of it
     text = _ESCAPED.sub(keep, text)  # a \* is a star the reader wrote, not emphasis
     text = _MASKED_LINK.sub(r"\1", text)
     text = _FENCE.sub(" ", text)

@@ -56,3 +56,10 @@ def test_terminal_output_keeps_code_lines():
 def test_nothing_to_quote_says_why():
     text = render_text(Answer("<@1>", True, [], "the question has no words besides mentions, emoji and links"))
     assert "no words besides mentions" in text
+
+
+def test_a_no_match_reason_repeating_the_questions_words_is_not_formatted_in_discord():
+    reason = "the archive never mentions Qwzx__init__, *kv*"
+    for answer in (Answer("q", True, [], reason), Answer("q", True, [result("Some text.")], reason)):
+        content = render_answer(answer).content
+        assert "Qwzx\\_\\_init\\_\\_, \\*kv\\*" in content, content

@@ -87,11 +87,12 @@ def render_answer(answer: Answer, first: int = 1, unlocked: frozenset[str] = fro
     if not answer.results:
         if first > 1:
             return Rendered(clip(f"**Q:** {asked}\nNo more sections for this question.", CONTENT_MAX))
-        why = f" ({answer.reason})" if answer.reason else ""
+        why = f" ({escape(answer.reason)})" if answer.reason else ""  # it may repeat the question's words
         return Rendered(clip(f"**Q:** {asked}\nNothing in the archive matches this question{why}.", CONTENT_MAX))
     if answer.no_match:
         content = (f"**Q:** {asked}\nI couldn't find this in the archive"
-                   f"{' (' + answer.reason + ')' if answer.reason else ''}. The closest sections, which may not help:")
+                   f"{' (' + escape(answer.reason) + ')' if answer.reason else ''}. The closest sections, which may not"
+                   " help:")
     else:
         content = f"**Q:** {asked}"
     embeds: list[discord.Embed] = []
