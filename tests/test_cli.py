@@ -218,3 +218,29 @@ def test_a_slow_load_is_announced_on_a_terminal_and_a_fast_one_is_not():
         os.close(slave)
     assert "loading the index…" in out and "ready in 0." in out
     assert "loading quickly" not in out
+
+
+def test_options_read_as_a_user_would_type_them(tmp_path, samples, capsys):
+    from bot.cli import main
+
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("examples", samples)])
+    assert main(["status", "--json", "--config", str(cfg)]) == 0  # --config after the command, too
+    assert json.loads(capsys.readouterr().out)["data_dir"] == str(tmp_path / "data")
+    for argv, message in (
+        (["ask", "x", "--wait", "-5"], "--wait: must be 0 or more seconds, not -5"),
+        (["reindex", "--wait", "soon"], "--wait: expected a number of seconds, not 'soon'"),
+        (["gaps", "--forget-user", "-5"], "--forget-user: expected a Discord user ID"),
+        (["gaps", "--forget-user", "123", "--since", "2026-01-01"], "--since and --until do not apply"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", str(cfg), *argv])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err, argv
+
+
+def test_output_into_a_pipe_that_closes_early_is_no_traceback(config):
+    child = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "status"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={k: v for k, v in os.environ.items() if child_keeps(k)},
+                             cwd=ROOT)
+    child.stdout.close()  # as `bot status | head -0` does: nobody reads what it prints
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=300) == 141 and "Traceback" not in err and "BrokenPipeError" not in err, err
