@@ -67,3 +67,18 @@ def test_a_secret_looking_key_that_is_no_setting_gets_no_invented_variable(tmp_p
     message = _error(tmp_path, '[embedding]\napi_key = "s3cr3t"\n')
     assert "embedding.api_key" in message and "no setting" in message
     assert "BACKISSUE_EMBEDDING__API_KEY" not in message and "s3cr3t" not in message
+
+
+def test_a_name_that_breaks_the_rules_says_the_rules_not_a_pattern(tmp_path):
+    message = _error(tmp_path, '[[sources]]\nname = "my source!"\npath = "."\n')
+    assert "sources[0].name: use letters, digits, spaces, dots, underscores and hyphens" in message
+    assert "pattern" not in message and "[A-Za-z" not in message
+    message = _error(tmp_path, '[[sources]]\nname = "weekly"\npath = "."\ntoken_env = "1BAD"\n')
+    assert "sources[0].token_env: must be an environment variable's name" in message
+
+
+def test_a_table_given_whole_in_one_environment_variable_is_named_as_the_culprit(tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKISSUE_DISCORD", '{"ask_rate": "x"}')
+    message = _error(tmp_path, '[[sources]]\nname = "weekly"\npath = "."\n')
+    assert "discord.ask_rate" in message and "in environment variable BACKISSUE_DISCORD" in message
+    assert "config.toml" not in message

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 
 from bot.settings.model import ENV_PREFIX, Settings
+from bot.settings.sections import ENV_NAME_PATTERN, NAME_PATTERN
 from index.errors import InvalidRequest
 
 SECRET_KEYS = {"token", "discord_token", "password", "api_key", "secret"}
@@ -61,13 +62,23 @@ def _secret_advice(key: str) -> str:
     return "no setting reads this key; remove it"
 
 
+# what the settings' patterns (bot.settings.sections) allow, in words
+PATTERNS = {
+    NAME_PATTERN: "use letters, digits, spaces, dots, underscores and hyphens, starting with a letter or digit",
+    ENV_NAME_PATTERN: "must be an environment variable's name: letters, digits and underscores, not starting with a digit",
+}
+
+
 def _describe(err: dict[str, Any], file: Path | None) -> str:
     loc = err.get("loc", ())
     key = ""
     for part in loc:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    env_name = ENV_PREFIX + "__".join(str(p) for p in loc if not isinstance(p, int)).upper()
-    if env_name in os.environ:
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    # BACKISSUE_DISCORD__ASK_RATE, or BACKISSUE_DISCORD holding the whole table as JSON
+    env_name = next((n for n in (ENV_PREFIX + "__".join(names[:i]).upper() for i in range(len(names), 0, -1))
+                     if n in os.environ), None)
+    if env_name is not None:
         where = f"environment variable {env_name}"
     elif file is not None:
         where = str(file)
@@ -81,6 +92,8 @@ def _describe(err: dict[str, Any], file: Path | None) -> str:
             key, msg = named[1], msg[named.end():]
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the keys)"
+    if err.get("type") == "string_pattern_mismatch":
+        msg = PATTERNS.get(str(err.get("ctx", {}).get("pattern")), msg)
     value = err.get("input")
     if isinstance(value, str):
         value = re.sub(r"//[^/@\s]+@", "//***@", value)  # never echo credentials in a URL

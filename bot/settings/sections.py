@@ -12,6 +12,8 @@ from index.embedding.model import DEFAULT_MODEL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_EXAMPLES = PROJECT_ROOT / "examples"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$"  # a source's name: it appears in citations, commands and file names
+ENV_NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?$"
 
 
 class _Section(BaseModel):
@@ -19,14 +21,14 @@ class _Section(BaseModel):
 
 
 class SourceSettings(_Section):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+    name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     path: Path | None = None
     git: str = ""
     feed: str = ""  # an RSS or Atom feed's URL (index.reading.feeds)
     export: Path | None = None  # a Substack export (folder or zip) or a Ghost JSON export (index.reading.exports)
     branch: str = ""
     subdir: str = ""
-    token_env: str = Field(default="", pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
+    token_env: str = Field(default="", pattern=ENV_NAME_PATTERN)
     base_url: str = ""
     exclude: list[str] = Field(default_factory=lambda: ["README.md"])
     section_pages: bool = False
