@@ -134,7 +134,7 @@ REAL_EXPORT = CORPORA / "feeds" / "export-substack-rod-machen"
 
 @needs_shared
 @pytest.mark.corpora
-@pytest.mark.skipif(not REAL_EXPORT.is_dir(), reason="no Substack export in the shared corpora")
+@pytest.mark.skipif(not REAL_EXPORT.is_dir(), reason=f"no Substack export at {REAL_EXPORT} (see BACKISSUE_SHARED)")
 def test_the_real_substack_export_has_13_published_posts_and_8_drafts(tmp_path):
     from index.reading.issue import parse_issue
 

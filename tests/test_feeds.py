@@ -167,7 +167,7 @@ REAL_FEEDS = sorted(p for p in (CORPORA / "feeds").glob("*/*.xml")) if (CORPORA 
 
 @needs_shared
 @pytest.mark.corpora
-@pytest.mark.skipif(not REAL_FEEDS, reason="no real feeds in the shared corpora")
+@pytest.mark.skipif(not REAL_FEEDS, reason=f"no real feeds under {CORPORA / 'feeds'} (see BACKISSUE_SHARED)")
 def test_every_entry_of_the_real_feeds_is_read_or_named_with_its_reason(tmp_path, server):
     import datetime as dt
 
