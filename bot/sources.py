@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,22 @@ class SourceSync:
         out = {}
         for name, f in self.feeds.items():
             st = f.state()
-            out[name] = {"url": st.url or f.source.url, "last_fetch": st.fetched_at or None, "error": st.error or None,
+            out[name] = {"url": shown_url(st.url or f.source.url), "last_fetch": st.fetched_at or None, "error": st.error or None,
                          "not_modified": st.status == 304, "entries": st.entries, "stored": st.stored,
                          "skipped": list(st.skipped or [])}
         return out
+
+
+_SECRET_PARAM = re.compile(r"token|key|secret|auth|sig|pass|session|code|credential", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as status may show it: the values of query parameters that look like keys (``?access_token=``,
+    ``?key=``, ``?sig=``) and any user:password part replaced by ``***``; the rest as given."""
+    parts = urllib.parse.urlsplit(url)
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if "@" not in parts.netloc and not any(_SECRET_PARAM.search(k) for k, _ in pairs):
+        return url
+    netloc = re.sub(r"^[^@]*@", "***@", parts.netloc)
+    query = urllib.parse.urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -244,3 +244,13 @@ def test_output_into_a_pipe_that_closes_early_is_no_traceback(config):
     child.stdout.close()  # as `bot status | head -0` does: nobody reads what it prints
     err = child.stderr.read().decode()
     assert child.wait(timeout=300) == 141 and "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_status_does_not_show_a_feeds_key(tmp_path):
+    feed = "http://127.0.0.1:9/members/feed.xml?format=rss&access_token=SECRETKEY123&sig=ab12"
+    cfg = write_config(tmp_path / "c.toml", tmp_path / "data", [("members", f"feed+{feed}")])
+    r = bot("--config", str(cfg), "status", "--json")
+    assert r.returncode == 0, r.stderr
+    shown = next(s for s in json.loads(r.stdout)["sources"] if s["name"] == "members")["feed"]["url"]
+    assert shown == "http://127.0.0.1:9/members/feed.xml?format=rss&access_token=***&sig=***"
+    assert "SECRETKEY123" not in r.stdout + r.stderr and "ab12" not in r.stdout + r.stderr
