@@ -11,7 +11,7 @@ import textwrap
 from typing import TextIO
 
 from bot import control
-from bot.cli.reindex import format_summary, report_git
+from bot.cli.reindex import format_summary
 from bot.progress import Progress, slow_notice
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -50,7 +50,7 @@ def ensure_indexed(services: Services, wait: float = 0.0) -> None:
     print("The index is empty: indexing the configured sources first.", file=sys.stderr)
     progress = Progress("indexing")
     try:
-        report_git(SourceSync(services.settings).sync())
+        SourceSync(services.settings).sync()
         summary = services.indexer.reindex(services.settings.source_specs(), progress=progress)
     finally:
         progress.close()

@@ -11,8 +11,6 @@ from bot.services import build_services
 from bot.settings import Settings
 from bot.sources import SourceSync
 from index.indexing.summary import ReindexSummary
-from index.reading.feeds import FeedState
-from index.reading.gitsync import SyncState
 from index.store.locks import StoreBusy
 
 
@@ -31,24 +29,13 @@ def format_summary(summary: ReindexSummary) -> str:
         lines.append("recovered with warnings:")
         lines.extend(f"  {r.source}/{r.path}: {r.reason}" for r in summary.warnings)
     if summary.missing:
-        lines.append("sources not found (check `path` in the configuration):")
+        lines.append("sources with nothing to index (check `path`, `feed`, `export` or `git` in the configuration):")
         lines.extend(f"  {r.source}: {r.reason}" for r in summary.missing)
     if summary.failed:
         lines.append("failed:")
         lines.extend(f"  {r.source}/{r.path}: {r.reason}" if r.path else f"  {r.source}: {r.reason}"
                      for r in summary.failed)
     return "\n".join(lines)
-
-
-def report_git(states: dict[str, SyncState | FeedState]) -> None:
-    for name, st in states.items():
-        if isinstance(st, FeedState):
-            if st.error:
-                print(f"feed source {name}: {st.error}; keeping the {st.stored} entries fetched before", file=sys.stderr)
-            continue
-        if st.error:
-            at = f"commit {st.commit[:12]}" if st.commit else "nothing yet"
-            print(f"git source {name}: {st.error}; serving the last good checkout ({at})", file=sys.stderr)
 
 
 def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float) -> int:
@@ -68,7 +55,7 @@ def run_reindex(settings: Settings, *, full: bool, only: str | None, wait: float
         return exit_code(summary)
     progress = Progress("indexing")
     try:
-        report_git(SourceSync(settings).sync(force=True, only=only))
+        SourceSync(settings).sync(force=True, only=only)  # a failed fetch is logged once, as the bot logs it
         summary = services.indexer.reindex(settings.source_specs(), full=full, only=only, progress=progress)
     finally:
         progress.close()
