@@ -1,0 +1,56 @@
+"""Front matter and file names that once stopped or fooled the reader: each file now fails or waits alone.
+
+A YAML alias bomb (400 bytes that expand to 490 million values) took 100 s and 10 GB; a file name that is
+not UTF-8 stopped the whole reindex; ``draft: maybe`` published a draft; an unclosed quote stayed in the title.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from index.reading.issue import IssueReadError, SourceSpec, parse_issue
+
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+SPEC = SourceSpec(name="s", path=Path("."), base_url="https://news.example.org/")
+BODY = "\n## Wombats\nWombats dig square burrows.\n"
+
+
+def _bomb(levels: str = "abcdefghi") -> str:
+    """Nine lists of nine, each made of the one before: 9**9 strings once aliases are expanded."""
+    lines = [f"{levels[0]}: &{levels[0]} [" + ",".join(['"x"'] * 9) + "]"]
+    for prev, cur in itertools.pairwise(levels):
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines)
+
+
+def test_a_yaml_alias_bomb_fails_fast_with_its_reason():
+    raw = f"---\n{_bomb()}\ntitle: Bomb\ndate: 2024-09-07\n---\n{BODY}".encode()
+    assert len(raw) < 500
+    started = time.monotonic()
+    with pytest.raises(IssueReadError, match=r"front matter expands too far \(YAML aliases\)"):
+        parse_issue(raw, "bomb.md", SPEC, NOW)
+    assert time.monotonic() - started < 2.0  # before the fix: 100 s and 10 GB
+
+
+def test_an_alias_bomb_on_one_line_of_broken_yaml_fails_too():
+    flow = "{" + ", ".join(_bomb("abcdef").split("\n")) + "}"  # the bomb as one flow mapping
+    raw = f"---\ntitle: [never closed\nk: {flow}\n---\n{BODY}".encode()  # not YAML: recovered line by line
+    with pytest.raises(IssueReadError, match="expands too far"):
+        parse_issue(raw, "bomb.md", SPEC, NOW)
+
+
+def test_front_matter_with_a_few_aliases_is_read_as_before():
+    front = "title: Aliased\ndate: 2024-09-07\nauthors: &people [Ann, Bo]\neditors: *people\ntags: &t [a, b]\nkeywords: *t"
+    issue = parse_issue(f"---\n{front}\n---\n{BODY}".encode(), "aliased.md", SPEC, NOW)
+    assert issue.title == "Aliased" and issue.publication.published
+    assert [s.heading for s in issue.sections] == ["Wombats"]
+
+
+def test_front_matter_that_contains_itself_is_named_as_such():
+    with pytest.raises(IssueReadError, match="refers to itself"):
+        parse_issue(f"---\nloop: &a [*a]\ntitle: Loop\n---\n{BODY}".encode(), "loop.md", SPEC, NOW)
