@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import time
 from pathlib import Path
 
@@ -54,3 +55,22 @@ def test_front_matter_with_a_few_aliases_is_read_as_before():
 def test_front_matter_that_contains_itself_is_named_as_such():
     with pytest.raises(IssueReadError, match="refers to itself"):
         parse_issue(f"---\nloop: &a [*a]\ntitle: Loop\n---\n{BODY}".encode(), "loop.md", SPEC, NOW)
+
+
+def test_a_name_that_is_not_utf8_gives_its_plain_reason():
+    rel = os.fsdecode(b"2024/badname_\xe9.md")  # as os.walk gives it: a lone surrogate
+    with pytest.raises(IssueReadError, match=r"^its file name is not valid UTF-8; rename it$"):
+        parse_issue(f"---\ntitle: X\nurl: https://example.com/p/bad/\n---\n{BODY}".encode(), rel, SPEC, NOW)
+    with pytest.raises(IssueReadError, match=r"the name of its folder 2024\\xe9 is not valid UTF-8"):
+        parse_issue(BODY.encode(), os.fsdecode(b"2024\xe9/ok.md"), SPEC, NOW)
+
+
+def test_a_name_that_is_not_utf8_fails_alone_in_a_reindex(index_env, tmp_path):
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "good.md").write_text(f"---\ntitle: Good\ndate: 2024-09-01\n---\n{BODY}")
+    with open(os.fsencode(folder) + b"/badname_\xe9.md", "w") as f:  # its chunk ids and URL once stopped the run
+        f.write(f"---\ntitle: X\ndate: 2024-09-03\nurl: https://example.com/p/bad/\n---\n{BODY}")
+    s = index_env.indexer.reindex([SourceSpec(name="s", path=folder)])
+    assert {r.path: r.reason for r in s.failed} == {"badname_\\xe9.md": "its file name is not valid UTF-8; rename it"}
+    assert s.new == 1 and dict(index_env.catalog.execute("SELECT title, status FROM issues")) == {"Good": "indexed"}
