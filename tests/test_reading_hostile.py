@@ -74,3 +74,50 @@ def test_a_name_that_is_not_utf8_fails_alone_in_a_reindex(index_env, tmp_path):
     s = index_env.indexer.reindex([SourceSpec(name="s", path=folder)])
     assert {r.path: r.reason for r in s.failed} == {"badname_\\xe9.md": "its file name is not valid UTF-8; rename it"}
     assert s.new == 1 and dict(index_env.catalog.execute("SELECT title, status FROM issues")) == {"Good": "indexed"}
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("draft: maybe", "draft 'maybe' is neither true nor false"),
+        ("draft: ture", "draft 'ture' is neither true nor false"),
+        ("Draft: [true]", "Draft [True] is neither true nor false"),
+        ("published: flase", "published 'flase' is neither true nor false"),
+    ],
+)
+def test_an_unreadable_draft_or_published_value_holds_the_issue_back(front, reason):
+    issue = parse_issue(f"---\ntitle: T\ndate: 2024-09-07\n{front}\n---\n{BODY}".encode(), "t.md", SPEC, NOW)
+    assert not issue.publication.published and issue.sections == []
+    assert issue.publication.reason == f"{reason} (write true or false); held back until it is fixed"
+
+
+def test_an_unreadable_draft_in_toml_holds_the_issue_back_and_plain_values_still_work():
+    toml = parse_issue(f'+++\ntitle = "T"\ndraft = "maybe"\n+++\n{BODY}'.encode(), "t.md", SPEC, NOW)
+    assert not toml.publication.published and "draft 'maybe' is neither true nor false" in toml.publication.reason
+    for front, published in [("draft: no", True), ("draft: 0", True), ("draft:", True), ("draft: yes", False),
+                             ("published: yes", True), ("published: off", False)]:
+        issue = parse_issue(f"---\ntitle: T\n{front}\n---\n{BODY}".encode(), "t.md", SPEC, NOW)
+        assert issue.publication.published is published, front
+
+
+def test_hostile_files_fail_or_wait_alone_and_the_rest_is_indexed(index_env, tmp_path):
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "good.md").write_text(f"---\ntitle: Good\ndate: 2024-09-01\n---\n{BODY}")
+    (folder / "bomb.md").write_text(f"---\n{_bomb()}\ntitle: Bomb\ndate: 2024-09-07\n---\n{BODY}")
+    (folder / "maybe.md").write_text(f"---\ntitle: Maybe\ndate: 2024-09-02\ndraft: maybe\n---\n{BODY}")
+    bad = os.fsencode(folder) + b"/badname_\xe9.md"
+    with open(bad, "w") as f:  # a url: its chunk ids and its URL once failed to encode and stopped the run
+        f.write(f"---\ntitle: X\ndate: 2024-09-03\nurl: https://example.com/p/bad/\n---\n{BODY}")
+    spec = SourceSpec(name="s", path=folder)
+    for _ in range(2):  # the second run reports the same files again
+        started = time.monotonic()
+        s = index_env.indexer.reindex([spec])
+        failed = {r.path: r.reason for r in s.failed}
+        assert set(failed) == {"bomb.md", "badname_\\xe9.md"}
+        assert failed["badname_\\xe9.md"] == "its file name is not valid UTF-8; rename it"
+        assert failed["bomb.md"].startswith("front matter expands too far (YAML aliases)")
+        assert {r.path: r.reason for r in s.held_back}["maybe.md"].startswith("draft 'maybe' is neither true nor false")
+        assert time.monotonic() - started < 30
+    statuses = dict(index_env.catalog.execute("SELECT title, status FROM issues"))
+    assert statuses == {"Good": "indexed", "Maybe": "held"}  # only indexed issues are announced
