@@ -100,6 +100,21 @@ def test_an_unreadable_draft_in_toml_holds_the_issue_back_and_plain_values_still
         assert issue.publication.published is published, front
 
 
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        ('---\ntitle: "Broken\nx: [\n---\n', "Broken"),
+        ("---\ntitle: 'Broken\nx: [\n---\n", "Broken"),
+        ('+++\ntitle = "unterminated\n+++\n', "unterminated"),
+        ('---\ntitle: "Closed"\nx: [\n---\n', "Closed"),
+    ],
+)
+def test_a_quote_never_closed_in_broken_front_matter_is_not_kept_in_the_title(raw, title):
+    issue = parse_issue((raw + BODY).encode(), "t.md", SPEC, NOW)
+    assert issue.title == title
+    assert any("recovered" in w for w in issue.warnings)
+
+
 def test_hostile_files_fail_or_wait_alone_and_the_rest_is_indexed(index_env, tmp_path):
     folder = tmp_path / "issues"
     folder.mkdir()

@@ -213,9 +213,12 @@ def _check_expansion(data: Any) -> None:
 
 
 def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+    """A damaged value without its quotes: both when it has both, the opening one when it is never closed."""
+    if value[:1] not in ("'", '"'):
+        return value
+    if len(value) >= 2 and value[-1] == value[0]:
         return value[1:-1]
-    return value
+    return value[1:]  # 'title: "Broken' is the title Broken: the quote was never closed
 
 
 def _json(text: str, warnings: list[str]) -> Split | None:
