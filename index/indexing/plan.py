@@ -1,8 +1,8 @@
 """What a reindex must do for one source: which files are new, changed or unchanged, which are gone.
 
 Reads each file's bytes once (the hash decides; nothing is parsed here). A file that is not a regular
-file (a FIFO, a device behind a symlink) or is over the size limit fails alone; a file that failed
-before with the same bytes is reported again without being read again (``known_failed``).
+file (a FIFO, a device behind a symlink), is over the size limit or whose name is not UTF-8 fails alone;
+a file that failed before with the same bytes is reported again without being read again (``known_failed``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from index.indexing.summary import FileReport, ReindexSummary
 from index.reading.feeds import feed_files
-from index.reading.files import find_issue_files
+from index.reading.files import bad_name, find_issue_files
 from index.reading.issue import IssueReadError, SourceSpec, content_hash
 from index.store.catalog import IssueRow
 
@@ -57,6 +57,10 @@ def plan_source(spec: SourceSpec, rows: dict[str, IssueRow], now: dt.datetime, f
             return
         files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)
     for rel in files:
+        bad = bad_name(rel)
+        if bad is not None:
+            summary.failed.append(FileReport(spec.name, *bad))
+            continue
         try:
             raw = _read(spec.path / rel, spec)
         except (OSError, IssueReadError) as exc:

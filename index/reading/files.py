@@ -20,6 +20,33 @@ def excluded(rel_path: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(rel_path, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+def bad_name(rel_path: str) -> tuple[str, str] | None:
+    """``(printable path, reason)`` when a found path is not valid UTF-8, else None.
+
+    ``os.walk`` keeps such bytes as lone surrogates ("\\udce9"), which nothing downstream can encode (the
+    catalog, chunk ids, URLs): the file is reported under its path with those bytes escaped ("\\xe9").
+    """
+    if _utf8(rel_path):
+        return None
+    folder, _, name = rel_path.rpartition("/")
+    if not _utf8(name):
+        return _shown(rel_path), "its file name is not valid UTF-8; rename it"
+    return _shown(rel_path), f"the name of its folder {_shown(folder)} is not valid UTF-8; rename it"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """``text`` as the bytes the file system holds, those that are not UTF-8 written as ``\\xNN``."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
 def is_section_page(name: str) -> bool:
     """Hugo's ``_index.md`` (and Zola's) lists a section's pages: it is not an issue."""
     return bool(re.match(r"(?i)^_index\.", name))

@@ -26,6 +26,11 @@ class FrontMatterError(BadIssue, ValueError):
 
 
 _TOO_DEEP = "front matter nested too deeply to read"
+_SELF_REFERENCE = "front matter refers to itself (a YAML alias inside its own anchor)"
+# Values that YAML aliases may add to front matter beyond what is written. Real front matter reuses an
+# anchor a few times (tens of values); a "billion laughs" file of 400 bytes expands to 490 million, which
+# took 100 s and 10 GB to copy before this limit.
+ALIAS_VALUES = 100_000
 
 
 class _Loader(SafeLoader):  # type: ignore[misc, valid-type]
@@ -117,6 +122,7 @@ def _delimited(text: str, mark: str, fmt: str, warnings: list[str]) -> Split:
 def _load_yaml(raw: str, warnings: list[str]) -> dict[str, Any]:
     try:
         data = yaml.load(raw, Loader=_Loader)  # a safe loader
+        _check_expansion(data)
     except RecursionError:
         raise FrontMatterError(_TOO_DEEP) from None
     except yaml.YAMLError as exc:
@@ -164,13 +170,55 @@ def _loose_key_values(raw: str) -> dict[str, Any]:
         except (yaml.YAMLError, RecursionError, TypeError):
             parsed = _unquote(value)
         out[key] = parsed
+    _check_expansion(out)  # one line can hold anchors and aliases too
     return out
 
 
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
+def _check_expansion(data: Any) -> None:
+    """Raise FrontMatterError when YAML aliases make ``data`` far larger than it is written.
+
+    PyYAML shares an aliased value instead of copying it, so loading stays cheap, but whatever walks the
+    front matter (copying it, printing a value) walks every repeat. This walk visits each shared value
+    once: its time is that of the text as written.
+    """
+    sizes: dict[int, int] = {}  # id of a container -> values in it, aliases expanded
+    open_: set[int] = set()  # containers being counted: meeting one again is a cycle
+    written = 0  # values as written: each container once, with its direct members
+
+    def size(value: Any) -> int:
+        nonlocal written
+        if not isinstance(value, _CONTAINERS):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise FrontMatterError(_SELF_REFERENCE)
+        open_.add(key)
+        members = [*value.keys(), *value.values()] if isinstance(value, dict) else list(value)
+        written += 1 + len(members)
+        sizes[key] = 1 + sum(size(m) for m in members)
+        open_.discard(key)
+        return sizes[key]
+
+    expanded = size(data)
+    if expanded - written > ALIAS_VALUES:
+        raise FrontMatterError(
+            f"front matter expands too far (YAML aliases): its aliases repeat {expanded - written:,} values,"
+            f" the limit is {ALIAS_VALUES:,}; write the values out or use fewer aliases"
+        )
+
+
 def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+    """A damaged value without its quotes: both when it has both, the opening one when it is never closed."""
+    if value[:1] not in ("'", '"'):
+        return value
+    if len(value) >= 2 and value[-1] == value[0]:
         return value[1:-1]
-    return value
+    return value[1:]  # 'title: "Broken' is the title Broken: the quote was never closed
 
 
 def _json(text: str, warnings: list[str]) -> Split | None:

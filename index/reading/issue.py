@@ -16,6 +16,7 @@ from index.errors import BadIssue
 from index.reading.anchors import GENERATORS, guess_generator, issue_url
 from index.reading.budget import ParseTimeout, parse_budget
 from index.reading.entries import EntryError, parse_entry
+from index.reading.files import bad_name
 from index.reading.frontmatter import FrontMatterError, normalise_newlines, split_front_matter
 from index.reading.htmlclean import clean_markdown
 from index.reading.publication import DateError, Publication, publication
@@ -178,6 +179,9 @@ def parse_issue(raw: bytes, rel_path: str, spec: SourceSpec, now: dt.datetime) -
     Whatever the file holds, only IssueReadError comes out: a date that names no real day, front matter
     nested too deeply, a parse over ``spec.parse_seconds``, or an error of a parser itself.
     """
+    bad = bad_name(rel_path)
+    if bad is not None:
+        raise IssueReadError(bad[1])
     if len(raw) > spec.max_file_bytes:
         raise IssueReadError(f"too large ({len(raw):,} bytes; the limit is {spec.max_file_bytes:,})")
     try:

@@ -141,18 +141,30 @@ def date_from_filename(name: str) -> dt.datetime | None:
         return None
 
 
+class UnreadableFlag(ValueError):
+    """A ``draft``/``published`` value that is neither true nor false (``maybe``, ``ture``)."""
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
 def _flag(meta: dict[str, Any], key: str) -> bool | None:
+    """The true/false value of ``meta[key]``; None when it is absent or empty.
+
+    Raises UnreadableFlag for any other value: guessing either way could publish a draft.
+    """
     value = meta.get(key)
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in {"true", "yes", "on", "1"}:
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else ""
+    if text in _TRUE:
         return True
-    if text in {"false", "no", "off", "0"}:
+    if text in _FALSE:
         return False
-    return None
+    raise UnreadableFlag(f"{_short(value)} is neither true nor false (write true or false)")
 
 
 def publication(meta: dict[str, Any], filename: str, now: dt.datetime) -> Publication:
@@ -160,7 +172,7 @@ def publication(meta: dict[str, Any], filename: str, now: dt.datetime) -> Public
 
     Raises DateError when a ``date``, ``publishDate`` or ``expiryDate`` names no real moment (the file
     fails). One in a form this reader does not read holds the issue back with the reason: it is not
-    published with a guessed date.
+    published with a guessed date. So does a ``draft`` or ``published`` that is neither true nor false.
     """
     lowered = {str(k).lower(): v for k, v in meta.items()}
     names = {str(k).lower(): str(k) for k in meta}
@@ -174,14 +186,21 @@ def publication(meta: dict[str, Any], filename: str, now: dt.datetime) -> Public
             unreadable.append(f"{names[key]} {exc}")
         except DateError as exc:
             raise DateError(f"{names[key]} {exc}") from None
+    flags: dict[str, bool | None] = {}
+    for key in ("draft", "published"):
+        try:
+            flags[key] = _flag(lowered, key)
+        except UnreadableFlag as exc:
+            flags[key] = None
+            unreadable.append(f"{names[key]} {exc}")
     if unreadable:
         # never guess (not even from the file's name): the issue waits until its date is written plainly
         return Publication(dates["date"], False, "; ".join(unreadable) + "; held back until it is fixed", None)
     date = dates["date"] or date_from_filename(filename)
     publish_date, expiry = dates["publishdate"], dates["expirydate"]
-    if _flag(lowered, "draft") is True:
+    if flags["draft"] is True:
         return Publication(date, False, "draft: true", None)
-    if _flag(lowered, "published") is False:
+    if flags["published"] is False:
         return Publication(date, False, "published: false", None)
     if str(lowered.get("status", "")).strip().lower() in {"draft", "hidden"}:
         return Publication(date, False, f"status: {lowered['status']}", None)
