@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -85,3 +87,16 @@ def time_questions(embedder, retriever, questions: list[str]) -> tuple[list[floa
         retriever.search(q)
         ask_ms.append((time.perf_counter() - t0) * 1000)
     return encode_ms, ask_ms
+
+
+def study_options(doc: str | None) -> tuple[argparse.Namespace, list[dict]]:
+    """The options every ranking study takes (--questions, --data-dir, --folds), and the questions read."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--questions", type=Path, nargs="+", default=[SHARED / "eval" / "dev.jsonl"],
+                    help="JSONL files: dev.jsonl and benchmarks/questions/*.jsonl, say")
+    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+    require_shared()
+    questions = [json.loads(line) for path in args.questions for line in path.read_text().splitlines() if line.strip()]
+    return args, questions

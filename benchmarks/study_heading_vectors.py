@@ -10,18 +10,15 @@ as in ``eval_retrieval.py --folds`` (benchmarks/_cv.py), beside today's.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import EVAL_ARCHIVES, SHARED, open_index, require_shared
+from benchmarks._common import EVAL_ARCHIVES, open_index, study_options
 from benchmarks.eval_retrieval import _heading, _metrics
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -33,12 +30,7 @@ def lead(markdown: str, words: int = 40) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=Path, nargs="+", default=[SHARED / "eval" / "dev.jsonl"])
-    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args()
-    require_shared()
+    args, questions = study_options(__doc__)
     from benchmarks import _cv
     from index.search.fusion import fuse, section_similarities
     from index.search.judge import is_question, judge
@@ -61,7 +53,6 @@ def main() -> None:
         modes.update({f"{mat} mix {g}": (mat, "mix", g) for g in (0.2, 0.35, 0.5)})
     variants: dict[str, list] = {m: [] for m in modes}
     verdicts: dict[str, list[tuple[bool, bool]]] = {m: [] for m in modes}
-    questions = [json.loads(line) for path in args.questions for line in path.read_text().splitlines() if line.strip()]
     for q in questions:
         gold = (q["corpus"], q["file"], q["heading"]) if q["kind"] != "no-answer" else None
         query = read_question(q["question"])

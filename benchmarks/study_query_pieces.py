@@ -19,12 +19,9 @@ the eval index is read.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,7 +31,7 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import EVAL_ARCHIVES, SHARED, open_index, require_shared
+from benchmarks._common import EVAL_ARCHIVES, open_index, study_options
 from benchmarks.eval_retrieval import _heading, _metrics
 from benchmarks.study_fusion_forms import PENALTY, SCALE, WK, W
 
@@ -73,12 +70,7 @@ def nearest_names(similarity: np.ndarray, names: list[str], question: str) -> li
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=Path, nargs="+", default=[SHARED / "eval" / "dev.jsonl"])
-    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "backissue-eval" / "data")
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args()
-    require_shared()
+    args, questions = study_options(__doc__)
     from benchmarks._cv import cross_validate_grid
     from index.search.fusion import section_similarities
     from index.search.judge import is_question
@@ -91,7 +83,6 @@ def main() -> None:
     names = archive_names(services.catalog.served_sections(with_text=True))
     name_vectors = retriever.embedder.encode(names)
     print(f"{len(names)} names in the archives encoded in {time.perf_counter() - started:.1f} s")
-    questions = [json.loads(line) for path in args.questions for line in path.read_text().splitlines() if line.strip()]
     items, encoded, started = [], 0, time.perf_counter()
     for q in (q for q in questions if q["kind"] != "no-answer"):
         text = read_question(q["question"]).text
