@@ -254,3 +254,11 @@ def test_status_does_not_show_a_feeds_key(tmp_path):
     shown = next(s for s in json.loads(r.stdout)["sources"] if s["name"] == "members")["feed"]["url"]
     assert shown == "http://127.0.0.1:9/members/feed.xml?format=rss&access_token=***&sig=***"
     assert "SECRETKEY123" not in r.stdout + r.stderr and "ab12" not in r.stdout + r.stderr
+
+
+def test_with_no_config_file_at_all_the_bundled_samples_answer(tmp_path):
+    """The quick start's `make demo`: no config.toml, no BACKISSUE_CONFIG; the defaults index the samples."""
+    r = bot("ask", "what is layer skip", "--k", "1", cwd=tmp_path, env={"BACKISSUE_CONFIG": ""})
+    assert r.returncode == 0, r.stderr
+    assert "LayerSkip: Early Exit and Self-Speculative Decoding" in r.stdout
+    assert (tmp_path / "data" / "catalog.sqlite3").is_file()  # the default data folder, beside where it ran

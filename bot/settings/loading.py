@@ -105,6 +105,7 @@ def load_settings(explicit: Path | None = None) -> Settings:
     """Read the settings; raises ConfigError with a message fit for the user."""
     path = config_path(explicit)
     base = Path.cwd()
+    data: dict[str, Any] = {}  # no file: the defaults (the bundled sample issues) under the environment
     if path is not None:
         if path.is_dir():
             raise ConfigError(f"config file {path} is a folder; give the TOML file inside it"
