@@ -112,6 +112,8 @@ def test_private_repository_token_never_reaches_disk_or_logs(tmp_path, remote):
         refused = bot("--config", str(cfg), "-v", "reindex", env={"WEEKLY_GIT_TOKEN": "wrong-token-value"})
         assert "weekly:" in refused.stderr and "serving the last good checkout" in refused.stderr
         assert "wrong-token-value" not in refused.stderr + refused.stdout
+        assert refused.returncode == 2 and "weekly: the git repository has not been cloned yet" in refused.stdout
+        assert "checkout does not exist" not in refused.stdout  # a folder of ours the user never named
         ok = bot("--config", str(cfg), "-vv", "reindex", env={"WEEKLY_GIT_TOKEN": token})
         assert ok.returncode == 0, ok.stderr
         assert indexed_paths(tmp_path) == {"issue_001.md"}

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
             SourceSpec(
                 name=s.name, path=self.source_folder(s), base_url=s.base_url, exclude=tuple(s.exclude),
                 generator=s.generator, permalink=s.permalink, max_file_bytes=max_bytes, section_pages=s.section_pages,
-                kind="feed" if s.feed or s.export is not None else "files",
+                kind="feed" if s.feed or s.export is not None else "files", fetched_from="git" if s.git else "",
             )
             for s in self.sources
         ]

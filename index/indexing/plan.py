@@ -53,6 +53,8 @@ def plan_source(spec: SourceSpec, rows: dict[str, IssueRow], now: dt.datetime, f
     else:
         missing = missing_folder(spec.path)
         if missing is not None:
+            if spec.fetched_from and not spec.path.exists():
+                missing = f"the {spec.fetched_from} repository has not been cloned yet (the fetch error is logged)"
             summary.missing.append(FileReport(spec.name, "", f"{missing}; its indexed issues are kept"))
             return
         files = find_issue_files(spec.path, spec.exclude, section_pages=spec.section_pages)

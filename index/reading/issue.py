@@ -50,6 +50,7 @@ class SourceSpec:
     parse_seconds: float = PARSE_SECONDS  # a file that takes longer to read is reported and skipped
     section_pages: bool = False  # index Hugo/Zola _index.md section pages too
     kind: str = "files"  # "files": Markdown issue files; "feed": entries stored by index.reading.feeds
+    fetched_from: str = ""  # a folder this tool fills from elsewhere ("git": a checkout): missing means not fetched yet
 
     def fingerprint(self) -> str:
         """What, besides the file's bytes, changes how its issues are stored."""
