@@ -6,6 +6,8 @@ import re
 
 import discord
 
+from index.search.query import clean_text, strip_markup
+
 # https://discord.com/developers/docs/resources/message#create-message and .../embed-object-embed-limits;
 # choices: .../interactions/application-commands; thread names: .../resources/channel#start-thread-without-message
 CONTENT_MAX = 2000
@@ -104,3 +106,10 @@ def unformat(text: str) -> str:
     text = _LINE_START.sub("", text)
     text = _EMPHASIS.sub(" ", text)
     return re.sub("\x00(\\d+)\x00", lambda m: escaped[int(m.group(1))], text)
+
+
+def message_text(content: str) -> str:
+    """What a Discord message asks, read the same way wherever it arrives (a mention, a reply, a DM, the message
+    menu): invisible and control characters dropped, Discord's Markdown taken off, mentions, custom emoji,
+    channel links and links set aside; "" when nothing is left."""
+    return strip_markup(unformat(clean_text(content)))

@@ -39,6 +39,25 @@ def test_a_mention_is_answered_as_a_reply_and_a_bare_mention_gets_a_how_to(tmp_p
     run(scenario())
 
 
+def test_greetings_thanks_and_invisible_text_are_no_questions_and_markup_reads_as_the_menu_reads_it(
+        tmp_path, samples, embedder):
+    async def scenario():
+        async with running_bot(tmp_path, samples, embedder) as r:
+            s, me = r.server, f"<@{r.server.app_id}>"
+            invisible = await s.answer_to((await s.say(s.channel_id, f"{me} \u200b\u200b"))["id"])
+            assert "mention me with a question" in invisible["content"] and not invisible["embeds"]
+            reader = s.user("dmer")
+            hi = await s.answer_to((await s.say(s.dm_channel(reader), "hi!", user=reader))["id"])
+            assert "mention me with a question" in hi["content"] and not hi["embeds"]
+            underlined = await s.answer_to((await s.say(s.channel_id, f"{me} what is __layer skip__"))["id"])
+            assert cites_layerskip(underlined), underlined["content"]
+            thanks = await s.say(s.channel_id, "thanks!", reply_to=underlined["id"], ping=False, user=s.user("b"))
+            later = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
+            assert cites_layerskip(later) and s.answers_to(thanks["id"]) == []  # answered in turn: thanks was not
+            assert s.rejected == []
+    run(scenario())
+
+
 def test_the_bot_ignores_itself_other_bots_and_messages_not_for_it(tmp_path, samples, embedder):
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:

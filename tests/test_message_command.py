@@ -66,6 +66,7 @@ def test_a_messages_question_is_its_text_without_discord_markup():
     assert len(message_question("layer skip " * 400)) <= 2000  # as /ask's question; a message may hold 4000
     # NUL characters are no text, and never read as the escapes' placeholders ("\\*" is kept as a star)
     assert message_question("hi \x005\x00 there \\*") == "hi 5 there *"
+    assert message_question("\u200b\u200b") == message_question("🚀🔥") == ""  # nothing to search for: NO_TEXT
 
 
 # --- through Discord ---------------------------------------------------------------------------------------

@@ -14,26 +14,26 @@ from discord.ext import commands
 from bot.ask.answering import Answering
 from bot.ask.buttons import AnswerButtons
 from bot.channels import ChannelRules
-from bot.discord_text import NO_PINGS, clip, unformat
+from bot.discord_text import NO_PINGS, clip, message_text
 from bot.feedback.ledger import QuestionLedger
 from bot.jobs import ReindexRunner
 from bot.paid import PaidRoles
 from bot.ratelimit import limited
-from index.search.query import strip_markup
+from index.search.query import read_question
 from index.search.retriever import Filters, Retriever
 
 NAME = "Search back issues"  # a message command's name: mixed case and spaces allowed, 1-32 characters
 ENTRY = "message"  # how the question record names this way of asking
 QUESTION_MAX = 2000  # as /ask's question; a message may hold up to 4000 characters
 RESULTS = 3
-NO_TEXT = ("That message has no text I can search for (only an image, an embed, a mention or a link) — "
+NO_TEXT = ("That message has no text I can search for (only an image, an embed, a mention, emoji or a link) — "
            "try `/ask` with a question in your own words.")
 
 
 def message_question(content: str) -> str:
-    """What a message asks: its text without Discord's Markdown, mentions, custom emoji, channel links or links;
-    "" when nothing is left."""
-    return clip(strip_markup(unformat(content)), QUESTION_MAX)
+    """What a message asks (``bot.discord_text.message_text``); "" when nothing is left to search for."""
+    text = clip(message_text(content), QUESTION_MAX)
+    return "" if read_question(text).empty else text
 
 
 class MessageSearchCog(commands.Cog):

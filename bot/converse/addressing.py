@@ -9,9 +9,11 @@ is for the bot: a question, or a follow-up when it replies to an answer.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
-from index.search.query import strip_markup
+from bot.discord_text import message_text
+from index.search.query import read_question
 
 
 class Kind(enum.Enum):
@@ -43,22 +45,43 @@ HOWTO = ("Ask me about the newsletter's past issues: mention me with a question,
          "“@{name} what is layer skip”, or use `/ask`. Reply to one of my answers to follow up on it.")
 
 
+# What readers say to a bot that is no question: greetings, thanks, acknowledgements ("hi", "thanks!", "ok cool")
+_PLEASANTRY_WORDS = (
+    "hi hello hey hiya yo howdy greetings morning evening afternoon gm thanks thank you thx ty tysm cheers ta "
+    "appreciated appreciate much so very lot again ok okay k kk cool nice great awesome perfect lovely brilliant "
+    "excellent neat lol haha yes yeah yep no nope nah sure alright right got it gotcha bot there all everyone "
+    "folks a the good bye goodbye later cya")
+PLEASANTRIES = frozenset(_PLEASANTRY_WORDS.split())
+_WORD = re.compile(r"[a-z']+")
+
+
+def nothing_asked(question: str) -> bool:
+    """Whether ``question`` (a message's text as read) asks nothing: no word to search for (emoji, symbols), or
+    only greetings, thanks and acknowledgements."""
+    if read_question(question).empty:
+        return True
+    words = _WORD.findall(question.lower().replace("’", "'"))
+    return bool(words) and all(w.strip("'") in PLEASANTRIES for w in words) and not any(c.isdigit() for c in question)
+
+
 def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
     """What to do with ``m``. ``plain_in_threads``: messages in a conversation's thread need no mention
     (only useful with the Message Content intent, without which their text never arrives)."""
     if m.from_bot:
         return Decision(Kind.IGNORE)
-    question = strip_markup(m.text)
+    question = message_text(m.text)
+    empty = not question or nothing_asked(question)
     addressed = m.mentions_me or m.in_dm or (m.reply_to is not None and m.reply_to_mine)
     if m.in_conversation and (m.via_reply or m.mentions_me or plain_in_threads):
-        if question:
+        if not empty:
             return Decision(Kind.FOLLOW, question)
-        return Decision(Kind.HOWTO) if m.mentions_me or m.in_dm else Decision(Kind.IGNORE)
+        # "thanks!" in reply to an answer needs no answer; a mention or a DM with nothing in it asks how
+        return Decision(Kind.HOWTO) if (m.mentions_me or m.in_dm) and not question else Decision(Kind.IGNORE)
     if not addressed:
         return Decision(Kind.IGNORE)
-    if not question:
-        # a bare mention (or a DM with no question, such as "hi") asks how; an empty reply to an old message
-        # of the bot's asks nothing
+    if empty:
+        # a bare mention, or one that only greets or thanks (a DM saying "hi"), asks how; so does one of emoji
+        # alone; an empty reply to an old message of the bot's asks nothing
         return Decision(Kind.HOWTO) if m.mentions_me or m.in_dm else Decision(Kind.IGNORE)
     return Decision(Kind.ASK, question)
 

@@ -184,9 +184,10 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 def clean_text(text: str) -> str:
     """``text`` safe to encode and to match: a lone surrogate (an undecodable byte of a terminal's input, say)
-    becomes U+FFFD, and invisible format characters (zero-width spaces and joiners, direction marks) go."""
+    becomes U+FFFD; invisible format characters (zero-width spaces and joiners, direction marks) and control
+    characters other than white space (NUL, escape) go."""
     text = _SURROGATE.sub("\ufffd", text)
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return "".join(c for c in text if c.isspace() or unicodedata.category(c) not in ("Cf", "Cc"))
 
 
 def read_question(question: str) -> Query:
