@@ -58,6 +58,30 @@ def test_greetings_thanks_and_invisible_text_are_no_questions_and_markup_reads_a
     run(scenario())
 
 
+def test_without_embed_links_the_answer_comes_as_plain_text_and_the_log_says_why(tmp_path, samples, embedder, caplog):
+    from tests.discord_api import DiscordTestServer
+    from tests.discord_api.gateway import BOT_ROLE_PERMISSIONS
+
+    embed_links = 1 << 14  # Discord's EMBED_LINKS: without it, a bot's embeds in a channel are not shown
+
+    async def scenario():
+        server = await DiscordTestServer().start()
+        server.bot_role_permissions = BOT_ROLE_PERMISSIONS & ~embed_links
+        try:
+            async with running_bot(tmp_path, samples, embedder, server=server) as r:
+                s, me = r.server, f"<@{r.server.app_id}>"
+                for _ in range(2):
+                    answer = await s.answer_to((await s.say(s.channel_id, f"{me} what is layer skip"))["id"])
+                    assert answer["embeds"] == [] and len(answer["content"]) <= 2000
+                    assert f"<{LAYERSKIP_URL}" in answer["content"] and "LayerSkip is a method" in answer["content"]
+                assert s.rejected == []
+        finally:
+            await server.stop()
+    run(scenario())
+    warned = [r for r in caplog.records if "lacks the Embed Links permission" in r.getMessage()]
+    assert len(warned) == 1  # once per channel, not per answer
+
+
 def test_the_bot_ignores_itself_other_bots_and_messages_not_for_it(tmp_path, samples, embedder):
     async def scenario():
         async with running_bot(tmp_path, samples, embedder) as r:

@@ -63,3 +63,15 @@ def test_a_no_match_reason_repeating_the_questions_words_is_not_formatted_in_dis
     for answer in (Answer("q", True, [], reason), Answer("q", True, [result("Some text.")], reason)):
         content = render_answer(answer).content
         assert "Qwzx\\_\\_init\\_\\_, \\*kv\\*" in content, content
+
+
+def test_an_answer_as_plain_text_keeps_each_sections_title_snippet_and_link_within_discords_limit():
+    from bot.ask.render import as_plain_text
+
+    results = [result("A sentence of the issue, quoted verbatim. " * 8) for _ in range(10)]
+    plain = as_plain_text(render_answer(Answer("what is layer skip", False, results)))
+    assert plain.embeds == [] and len(plain.content) <= 2000
+    assert plain.content.startswith("**Q:** what is layer skip") and "**1. " in plain.content
+    first = render_answer(Answer("q", False, results[:1]))
+    one = as_plain_text(first).content
+    assert f"<{first.embeds[0].url}>" in one and "A sentence of the issue, quoted verbatim." in one

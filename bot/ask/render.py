@@ -64,6 +64,17 @@ def _embed(result: Result, weak: bool, unlocked: frozenset[str]) -> discord.Embe
     return embed
 
 
+def as_plain_text(rendered: Rendered) -> Rendered:
+    """``rendered`` without embeds, its sections written into the content (for a channel where the bot may not
+    embed links: Discord would drop the embeds and leave the question alone). Each section: its number, title and
+    date, heading and snippet, and its link in angle brackets (no preview); within the content limit."""
+    parts = [rendered.content]
+    for n, embed in enumerate(rendered.embeds, start=1):
+        title = _FORMAT_CHARS.sub(r"\\\1", embed.title or "")
+        parts.append(f"**{n}. {title}**\n{embed.description or ''}" + (f"\n<{embed.url}>" if embed.url else ""))
+    return Rendered(clip_lines("\n\n".join(parts), CONTENT_MAX))
+
+
 def withhold_paid(embeds: list[discord.Embed]) -> list[discord.Embed]:
     """Copies of an answer's embeds for everyone to read (Share): a paid post's shows its title, date and link
     only, whoever the answer was first shown to."""

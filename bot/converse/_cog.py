@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.announce.ledger import AnnounceLedger
 from bot.ask.buttons import AnswerButtons
-from bot.ask.render import Rendered, quote_question, render_answer, render_error
+from bot.ask.render import Rendered, as_plain_text, quote_question, render_answer, render_error
 from bot.channels import ANYWHERE, ChannelRules, Place, thread_name
 from bot.converse.about import about_issue, in_source_first
 from bot.converse.addressing import HOWTO, Decision, Incoming, Kind, decide, entry
@@ -50,6 +50,7 @@ class ConverseCog(commands.Cog):
         self.runner = runner
         self.record = record
         self.plain_in_threads = plain_in_threads
+        self._no_embeds: set[int] = set()  # channels already logged as lacking Embed Links
 
     async def cog_unload(self) -> None:
         self.store.close()
@@ -172,6 +173,15 @@ class ConverseCog(commands.Cog):
                     *, into: discord.Thread | None = None) -> discord.Message | None:
         """Reply to ``message``, pinging no one (or post ``into`` the thread started from it, where the message
         itself stands at the top); None when Discord refuses (no permission, message gone)."""
+        target = into if into is not None else message.channel
+        me = message.guild.me if message.guild is not None else None
+        if rendered.embeds and me is not None and isinstance(target, (discord.abc.GuildChannel, discord.Thread)) \
+                and not target.permissions_for(me).embed_links:
+            if target.id not in self._no_embeds:
+                self._no_embeds.add(target.id)
+                log.warning("the bot lacks the Embed Links permission in channel %s: answering in plain text there",
+                            target.id)
+            rendered = as_plain_text(rendered)  # Discord would drop the embeds, and the sections with them
         try:
             if into is not None:
                 return await into.send(clip(rendered.content, CONTENT_MAX), embeds=rendered.embeds,
