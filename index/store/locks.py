@@ -41,6 +41,16 @@ def ensure_folder(folder: Path) -> None:
         raise DataDirUnusable(folder, exc) from None
 
 
+def _open_lock_file(path: Path) -> int:
+    """A descriptor of the lock file ``path`` (made, with its folder, when missing); :class:`DataDirUnusable` when
+    the data folder does not allow it."""
+    ensure_folder(path.parent)
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DataDirUnusable(path.parent, exc) from None
+
+
 def _flock(fd: int, mode: int, wait: float, step: float) -> bool:
     """Take ``mode`` on ``fd``, trying every ``step`` seconds for up to ``wait``; whether it was taken."""
     deadline = time.monotonic() + wait
@@ -65,11 +75,7 @@ class DataDirLock:
         self._fd: int | None = None
 
     def acquire(self, wait: float = 0.0) -> None:
-        ensure_folder(self.path.parent)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise DataDirUnusable(self.path.parent, exc) from None
+        fd = _open_lock_file(self.path)
         try:
             self._take(fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX, wait)
         except StoreBusy:
@@ -170,8 +176,7 @@ class OpenLock:
         self._fd: int | None = None
 
     def __enter__(self) -> OpenLock:
-        ensure_folder(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(self.path)
         if not _flock(fd, fcntl.LOCK_EX, self.wait, 0.1):
             os.close(fd)
             raise StoreBusy(f"another `bot ask` has been opening {self.path.parent} for over {self.wait:.0f} s")
