@@ -16,6 +16,7 @@ from index.errors import BackissueError
 
 log = logging.getLogger(__name__)
 
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)

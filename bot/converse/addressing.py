@@ -70,7 +70,7 @@ def decide(m: Incoming, *, plain_in_threads: bool = False) -> Decision:
     if m.from_bot:
         return Decision(Kind.IGNORE)
     question = message_text(m.text)
-    empty = not question or nothing_asked(question)
+    empty = nothing_asked(question)  # "" too
     addressed = m.mentions_me or m.in_dm or (m.reply_to is not None and m.reply_to_mine)
     if m.in_conversation and (m.via_reply or m.mentions_me or plain_in_threads):
         if not empty:
